@@ -1,0 +1,119 @@
+"""State changes of engagements and the roster (people, identities, dated assignments)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from partnerscope.engagements.models import Assignment, Engagement, Identity, Person
+from partnerscope.orgs.records import delete_record, save_record
+from partnerscope.vendors.services import overlapping
+
+
+def _period(a) -> str:
+    return f"{a.valid_from.isoformat()} to {a.valid_to.isoformat() if a.valid_to else 'open-ended'}"
+
+
+def _assignment_rules(a: Assignment) -> None:
+    errors: dict[str, str] = {}
+    if a.engagement_id is not None:
+        engagement = Engagement.objects.get(pk=a.engagement_id)
+        if a.vendor_id is not None and engagement.vendor_id != a.vendor_id:
+            errors["vendor"] = (
+                f"The engagement {engagement} is with {engagement.vendor}; an assignment to it must "
+                f"name that vendor (or none, for in-house staff)."
+            )
+        if a.valid_from < engagement.start_date:
+            errors["valid_from"] = f"Starts before the engagement does ({engagement.start_date.isoformat()})."
+        elif engagement.end_date and (a.valid_to is None or a.valid_to > engagement.end_date):
+            errors["valid_to"] = f"Must end by the engagement's end date ({engagement.end_date.isoformat()})."
+    if errors:
+        raise ValidationError(errors)
+
+    others = list(
+        overlapping(
+            Assignment.objects.filter(person_id=a.person_id).exclude(pk=a.pk),
+            a.valid_from,
+            a.valid_to,
+        ).select_related("vendor", "engagement")
+    )
+    for other in others:
+        if other.vendor_id != a.vendor_id:
+            employer = other.vendor.name if other.vendor_id else "in-house"
+            raise ValidationError(
+                {
+                    "valid_from": (
+                        f"Contradicts the assignment {_period(other)} with {employer}: a person works "
+                        f"for one employer at a time, so each commit has one vendor. End that "
+                        f"assignment first."
+                    )
+                }
+            )
+        if other.engagement_id == a.engagement_id:
+            where = f"the engagement {other.engagement}" if other.engagement_id else "no engagement"
+            raise ValidationError(
+                {"valid_from": f"Overlaps the assignment {_period(other)} on {where}."}
+            )
+    # Allocation: the busiest day inside the new period must stay within 100 %. Allocation only
+    # changes at period starts, so checking each start inside the period is enough.
+    checkpoints = {a.valid_from} | {o.valid_from for o in others if o.valid_from > a.valid_from}
+    for day in sorted(checkpoints):
+        total = a.allocation_pct + sum(
+            o.allocation_pct
+            for o in others
+            if o.valid_from <= day and (o.valid_to is None or o.valid_to >= day)
+        )
+        if total > 100:
+            raise ValidationError(
+                {"allocation_pct": f"On {day.isoformat()} this person would be allocated {total} % (over 100 %)."}
+            )
+
+
+def _identity_rules(identity: Identity) -> None:
+    identity.value = identity.value.strip()
+    if identity.kind == Identity.Kind.EMAIL:
+        identity.value = identity.value.lower()
+        if "@" not in identity.value:
+            raise ValidationError({"value": "An e-mail identity needs an address such as ana@example.com."})
+
+
+def _engagement_rules(engagement: Engagement) -> None:
+    if engagement.pk is None:
+        return
+    # Existing assignments must stay consistent with a changed vendor or dates.
+    if engagement.assignments.exclude(vendor_id=engagement.vendor_id).exclude(vendor__isnull=True).exists():
+        raise ValidationError(
+            {"vendor": "People are assigned to this engagement under its current vendor; end or move them first."}
+        )
+    early = engagement.assignments.filter(valid_from__lt=engagement.start_date).first()
+    if early is not None:
+        raise ValidationError(
+            {"start_date": f"{early.person} is assigned from {early.valid_from.isoformat()}, before this start date."}
+        )
+    if engagement.end_date:
+        late = engagement.assignments.filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gt=engagement.end_date)
+        ).first()
+        if late is not None:
+            raise ValidationError(
+                {"end_date": f"{late.person}'s assignment runs past this end date; end it first."}
+            )
+
+
+RULES = {Assignment: _assignment_rules, Identity: _identity_rules, Engagement: _engagement_rules}
+
+
+def save_roster_record(*, membership, instance, remote_addr=None):
+    """Create or update an engagement, person, identity or assignment."""
+    if isinstance(instance, Identity):
+        _identity_rules(instance)  # normalise before uniqueness is validated
+    return save_record(
+        membership=membership, instance=instance, rules=RULES.get(type(instance)), remote_addr=remote_addr
+    )
+
+
+def delete_roster_record(*, membership, instance, remote_addr=None) -> None:
+    delete_record(membership=membership, instance=instance, remote_addr=remote_addr)
+
+
+__all__ = ["save_roster_record", "delete_roster_record", "Person"]
