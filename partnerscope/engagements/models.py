@@ -31,18 +31,31 @@ class Engagement(TenantModel):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True, help_text="Leave empty for open-ended")
-    budget = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)])
+    budget = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
     currency = models.CharField(max_length=3, validators=[currency_validator], default="EUR")
     baseline_fte = models.DecimalField(
-        "baseline FTE", max_digits=7, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+        "baseline FTE",
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
     )
     flex_band_pct = models.PositiveSmallIntegerField(
-        "flex band (± %)", default=0, validators=[MaxValueValidator(100)],
+        "flex band (± %)",
+        default=0,
+        validators=[MaxValueValidator(100)],
         help_text="How far capacity may move around the baseline without renegotiation",
     )
     notice_period_days = models.PositiveIntegerField(default=30, validators=[MaxValueValidator(3650)])
     minimum_commitment = models.DecimalField(
-        max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)],
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
         help_text="Minimum spend committed over the contract, in the engagement currency",
     )
     description = models.TextField(blank=True)
@@ -85,9 +98,7 @@ class Person(TenantModel):
 
     # A vendor sees the people it has (or had) assigned, nobody else.
     vendor_q = staticmethod(
-        lambda vendor_id: models.Q(
-            id__in=Assignment.objects.filter(vendor_id=vendor_id).values("person_id")
-        )
+        lambda vendor_id: models.Q(id__in=Assignment.objects.filter(vendor_id=vendor_id).values("person_id"))
     )
 
     class Meta:
@@ -146,11 +157,17 @@ class Assignment(TenantModel):
     """
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="assignments")
-    vendor = models.ForeignKey(Vendor, null=True, blank=True, on_delete=models.PROTECT, related_name="assignments")
-    engagement = models.ForeignKey(Engagement, null=True, blank=True, on_delete=models.PROTECT, related_name="assignments")
+    vendor = models.ForeignKey(
+        Vendor, null=True, blank=True, on_delete=models.PROTECT, related_name="assignments"
+    )
+    engagement = models.ForeignKey(
+        Engagement, null=True, blank=True, on_delete=models.PROTECT, related_name="assignments"
+    )
     role = models.CharField(max_length=80, blank=True, help_text="e.g. Backend engineer")
     seniority = models.CharField(max_length=16, choices=Seniority.choices, blank=True)
-    rate = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)])
+    rate = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
     currency = models.CharField(max_length=3, blank=True, validators=[currency_validator])
     allocation_pct = models.PositiveSmallIntegerField(
         "allocation (%)", default=100, validators=[MinValueValidator(1), MaxValueValidator(100)]

@@ -51,9 +51,7 @@ def _assignment_rules(a: Assignment) -> None:
             )
         if other.engagement_id == a.engagement_id:
             where = f"the engagement {other.engagement}" if other.engagement_id else "no engagement"
-            raise ValidationError(
-                {"valid_from": f"Overlaps the assignment {_period(other)} on {where}."}
-            )
+            raise ValidationError({"valid_from": f"Overlaps the assignment {_period(other)} on {where}."})
     # Allocation: the busiest day inside the new period must stay within 100 %. Allocation only
     # changes at period starts, so checking each start inside the period is enough.
     checkpoints = {a.valid_from} | {o.valid_from for o in others if o.valid_from > a.valid_from}
@@ -65,7 +63,9 @@ def _assignment_rules(a: Assignment) -> None:
         )
         if total > 100:
             raise ValidationError(
-                {"allocation_pct": f"On {day.isoformat()} this person would be allocated {total} % (over 100 %)."}
+                {
+                    "allocation_pct": f"On {day.isoformat()} this person would be allocated {total} % (over 100 %)."
+                }
             )
 
 
@@ -83,12 +83,16 @@ def _engagement_rules(engagement: Engagement) -> None:
     # Existing assignments must stay consistent with a changed vendor or dates.
     if engagement.assignments.exclude(vendor_id=engagement.vendor_id).exclude(vendor__isnull=True).exists():
         raise ValidationError(
-            {"vendor": "People are assigned to this engagement under its current vendor; end or move them first."}
+            {
+                "vendor": "People are assigned to this engagement under its current vendor; end or move them first."
+            }
         )
     early = engagement.assignments.filter(valid_from__lt=engagement.start_date).first()
     if early is not None:
         raise ValidationError(
-            {"start_date": f"{early.person} is assigned from {early.valid_from.isoformat()}, before this start date."}
+            {
+                "start_date": f"{early.person} is assigned from {early.valid_from.isoformat()}, before this start date."
+            }
         )
     if engagement.end_date:
         late = engagement.assignments.filter(

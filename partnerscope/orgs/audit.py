@@ -30,7 +30,13 @@ def snapshot(obj: models.Model | None) -> dict[str, Any] | None:
         return None
     data: dict[str, Any] = {}
     for field in obj._meta.concrete_fields:
-        if field.name in SECRET_FIELDS or field.name in {"id", "organization", "uid", "created_at", "updated_at"}:
+        if field.name in SECRET_FIELDS or field.name in {
+            "id",
+            "organization",
+            "uid",
+            "created_at",
+            "updated_at",
+        }:
             continue
         if isinstance(field, models.ForeignKey):
             related = getattr(obj, field.name)

@@ -7,7 +7,9 @@ from partnerscope.vendors.models import Vendor
 class RoleFormMixin(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
     vendor = forms.ModelChoiceField(
-        queryset=Vendor.objects.none(), required=False, help_text="Only for the vendor role: the one vendor this user represents."
+        queryset=Vendor.objects.none(),
+        required=False,
+        help_text="Only for the vendor role: the one vendor this user represents.",
     )
 
     def __init__(self, *args, membership, **kwargs):

@@ -44,7 +44,10 @@ class Membership(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["organization", "user"], name="one_membership_per_org"),
             models.CheckConstraint(
-                condition=(models.Q(role="vendor", vendor__isnull=False) | (~models.Q(role="vendor") & models.Q(vendor__isnull=True))),
+                condition=(
+                    models.Q(role="vendor", vendor__isnull=False)
+                    | (~models.Q(role="vendor") & models.Q(vendor__isnull=True))
+                ),
                 name="vendor_role_iff_vendor",
             ),
         ]
@@ -82,9 +85,13 @@ def hash_secret(secret: str) -> str:
 class Invitation(TenantModel):
     email = models.EmailField()
     role = models.CharField(max_length=16, choices=Role.choices)
-    vendor = models.ForeignKey("vendors.Vendor", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    vendor = models.ForeignKey(
+        "vendors.Vendor", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     token_hash = models.CharField(max_length=64, unique=True)
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -131,7 +138,9 @@ class ApiToken(TenantModel):
 class AuditEvent(TenantModel):
     """Who changed what, when, with the record's fields before and after."""
 
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     action = models.CharField(max_length=80, db_index=True)
     object_type = models.CharField(max_length=60, blank=True)
     object_uid = models.CharField(max_length=16, blank=True, db_index=True)

@@ -24,6 +24,7 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
     Role.VENDOR: frozenset({Perm.VIEW}),
 }
 
+
 # An API token's scope caps what its membership may do through it.
 class TokenScope(models.TextChoices):
     READ = "read", "Read"

@@ -20,7 +20,18 @@ INVITATION_DAYS = 14
 
 DEFAULT_SKILLS = {
     "Languages": ["Python", "Java", "Kotlin", "TypeScript", "Go", "C#", "Swift", "Rust", "PHP", "Scala"],
-    "Web and mobile": ["React", "Angular", "Vue", "Django", "Spring", "Node.js", ".NET", "iOS", "Android", "Flutter"],
+    "Web and mobile": [
+        "React",
+        "Angular",
+        "Vue",
+        "Django",
+        "Spring",
+        "Node.js",
+        ".NET",
+        "iOS",
+        "Android",
+        "Flutter",
+    ],
     "Data and AI": ["SQL", "PostgreSQL", "Data engineering", "Machine learning", "Spark", "dbt"],
     "Cloud and operations": ["AWS", "Azure", "Google Cloud", "Kubernetes", "Terraform", "DevOps", "SRE"],
     "Quality and security": ["Test automation", "Manual QA", "Performance testing", "Application security"],
@@ -30,7 +41,9 @@ DEFAULT_SKILLS = {
 
 def _audit(membership_or_actor, organization, action, obj=None, before=None, after=None):
     actor = getattr(membership_or_actor, "user", membership_or_actor)
-    return audit.record(actor=actor, organization=organization, action=action, obj=obj, before=before, after=after)
+    return audit.record(
+        actor=actor, organization=organization, action=action, obj=obj, before=before, after=after
+    )
 
 
 @transaction.atomic
@@ -73,7 +86,9 @@ def add_member(*, actor, organization: Organization, user, role: str, vendor=Non
     if Membership.objects.filter(organization=organization, user=user).exists():
         raise ValidationError({"email": f"{user.username} is already a member of {organization}."})
     membership = Membership.objects.create(organization=organization, user=user, role=role, vendor=vendor)
-    _audit(actor, organization, "partnerscope.membership.created", membership, after=audit.snapshot(membership))
+    _audit(
+        actor, organization, "partnerscope.membership.created", membership, after=audit.snapshot(membership)
+    )
     return membership
 
 
@@ -172,12 +187,21 @@ def change_role(*, membership: Membership, target: Membership, role: str, vendor
         raise ValidationError("That member does not exist.")
     _check_role_vendor(org, role, vendor)
     if target.role == Role.OWNER and role != Role.OWNER and _owners_left(org, target) == 0:
-        raise ValidationError({"role": "An organization needs at least one owner; make someone else owner first."})
+        raise ValidationError(
+            {"role": "An organization needs at least one owner; make someone else owner first."}
+        )
     before = audit.snapshot(target)
     target.role = role
     target.vendor = vendor
     target.save(update_fields=["role", "vendor", "updated_at"])
-    _audit(membership, org, "partnerscope.membership.updated", target, before=before, after=audit.snapshot(target))
+    _audit(
+        membership,
+        org,
+        "partnerscope.membership.updated",
+        target,
+        before=before,
+        after=audit.snapshot(target),
+    )
     return target
 
 
@@ -194,7 +218,7 @@ def remove_member(*, membership: Membership, target: Membership) -> None:
     _audit(membership, org, "partnerscope.membership.deleted", target, before=before)
 
 
-TOKEN_PREFIX = "ps"
+TOKEN_PREFIX = "ps"  # noqa: S105 - a public prefix, not a secret
 
 
 @transaction.atomic
@@ -217,7 +241,13 @@ def create_token(*, membership: Membership, name: str, scope: str) -> tuple[ApiT
         key_hash=hash_secret(secret),
     )
     token.save()
-    _audit(membership, membership.organization, "partnerscope.apitoken.created", token, after=audit.snapshot(token))
+    _audit(
+        membership,
+        membership.organization,
+        "partnerscope.apitoken.created",
+        token,
+        after=audit.snapshot(token),
+    )
     return token, secret
 
 

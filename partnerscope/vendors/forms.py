@@ -17,7 +17,15 @@ from partnerscope.web.crud import ScopedModelForm, date_widgets
 class VendorForm(ScopedModelForm):
     class Meta:
         model = Vendor
-        fields = ["name", "legal_name", "status", "website", "headquarters_country", "description", "internal_notes"]
+        fields = [
+            "name",
+            "legal_name",
+            "status",
+            "website",
+            "headquarters_country",
+            "description",
+            "internal_notes",
+        ]
 
 
 class SkillForm(ScopedModelForm):

@@ -90,7 +90,9 @@ class VendorEmailDomain(VendorChild):
 
     class Meta:
         ordering = ["domain"]
-        constraints = [models.UniqueConstraint(fields=["organization", "domain"], name="unique_vendor_domain")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "domain"], name="unique_vendor_domain")
+        ]
 
     def __str__(self) -> str:
         return self.domain
@@ -100,7 +102,9 @@ class VendorLocation(VendorChild):
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="locations")
     city = models.CharField(max_length=100)
     country = models.CharField(max_length=80)
-    timezone = models.CharField(max_length=64, validators=[validate_timezone], help_text="IANA name, e.g. Europe/Warsaw")
+    timezone = models.CharField(
+        max_length=64, validators=[validate_timezone], help_text="IANA name, e.g. Europe/Warsaw"
+    )
     headcount = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
@@ -137,7 +141,9 @@ class VendorSkill(VendorChild):
 
 class Certification(VendorChild):
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="certifications")
-    name = models.CharField(max_length=120, help_text="e.g. ISO/IEC 27001, SOC 2 Type II, AWS Advanced Partner")
+    name = models.CharField(
+        max_length=120, help_text="e.g. ISO/IEC 27001, SOC 2 Type II, AWS Advanced Partner"
+    )
     issuer = models.CharField(max_length=120, blank=True)
     reference = models.CharField(max_length=120, blank=True, help_text="Certificate number or link")
     issued_on = models.DateField(null=True, blank=True)

@@ -80,7 +80,9 @@ def vendor_create(request, org_slug):
         form,
         title="New vendor",
         section="vendors",
-        save=lambda: services.save_vendor_record(membership=m, instance=form.instance, remote_addr=client_ip(request)),
+        save=lambda: services.save_vendor_record(
+            membership=m, instance=form.instance, remote_addr=client_ip(request)
+        ),
         success_url=lambda v: reverse("vendor_detail", args=[org_slug, v.uid]),
         cancel_url=reverse("vendor_list", args=[org_slug]),
         crumbs=[("Vendors", reverse("vendor_list", args=[org_slug]))],
@@ -99,7 +101,9 @@ def vendor_edit(request, org_slug, uid):
         form,
         title=f"Edit {vendor}",
         section="vendors",
-        save=lambda: services.save_vendor_record(membership=m, instance=form.instance, remote_addr=client_ip(request)),
+        save=lambda: services.save_vendor_record(
+            membership=m, instance=form.instance, remote_addr=client_ip(request)
+        ),
         success_url=lambda v: detail,
         cancel_url=detail,
         crumbs=[("Vendors", reverse("vendor_list", args=[org_slug])), (vendor.name, detail)],
@@ -115,7 +119,9 @@ def vendor_delete(request, org_slug, uid):
         vendor,
         kind="vendor",
         section="vendors",
-        delete=lambda: services.delete_vendor_record(membership=m, instance=vendor, remote_addr=client_ip(request)),
+        delete=lambda: services.delete_vendor_record(
+            membership=m, instance=vendor, remote_addr=client_ip(request)
+        ),
         success_url=reverse("vendor_list", args=[org_slug]),
         cancel_url=reverse("vendor_detail", args=[org_slug, uid]),
     )
@@ -130,8 +136,14 @@ def vendor_history(request, org_slug, uid):
         .select_related("actor")[:500]
     )
     return render(
-        request, "web/history_page.html", {"section": "vendors", "object": vendor, "events": events,
-                                           "back_url": reverse("vendor_detail", args=[org_slug, uid])}
+        request,
+        "web/history_page.html",
+        {
+            "section": "vendors",
+            "object": vendor,
+            "events": events,
+            "back_url": reverse("vendor_detail", args=[org_slug, uid]),
+        },
     )
 
 
@@ -153,7 +165,9 @@ def child_create(request, org_slug, uid, kind):
         form,
         title=f"Add a {label} to {vendor}",
         section="vendors",
-        save=lambda: services.save_vendor_record(membership=m, instance=form.instance, remote_addr=client_ip(request)),
+        save=lambda: services.save_vendor_record(
+            membership=m, instance=form.instance, remote_addr=client_ip(request)
+        ),
         success_url=lambda obj: f"{detail}#{kind}",
         cancel_url=f"{detail}#{kind}",
         crumbs=[("Vendors", reverse("vendor_list", args=[org_slug])), (vendor.name, detail)],
@@ -179,7 +193,9 @@ def child_edit(request, org_slug, uid, kind, child_uid):
         form,
         title=f"Edit {label} of {vendor}",
         section="vendors",
-        save=lambda: services.save_vendor_record(membership=m, instance=form.instance, remote_addr=client_ip(request)),
+        save=lambda: services.save_vendor_record(
+            membership=m, instance=form.instance, remote_addr=client_ip(request)
+        ),
         success_url=lambda obj: f"{detail}#{kind}",
         cancel_url=f"{detail}#{kind}",
         crumbs=[("Vendors", reverse("vendor_list", args=[org_slug])), (vendor.name, detail)],
@@ -196,7 +212,9 @@ def child_delete(request, org_slug, uid, kind, child_uid):
         child,
         kind=label,
         section="vendors",
-        delete=lambda: services.delete_vendor_record(membership=m, instance=child, remote_addr=client_ip(request)),
+        delete=lambda: services.delete_vendor_record(
+            membership=m, instance=child, remote_addr=client_ip(request)
+        ),
         success_url=f"{detail}#{kind}",
         cancel_url=f"{detail}#{kind}",
     )
@@ -210,8 +228,11 @@ def skill_list(request, org_slug):
     table = build_table(
         request,
         rows,
-        [Column("name", "Skill", "name"), Column("category", "Category", "category"),
-         Column("vendors", "Vendors offering it", "vendor_count", numeric=True)],
+        [
+            Column("name", "Skill", "name"),
+            Column("category", "Category", "category"),
+            Column("vendors", "Vendors offering it", "vendor_count", numeric=True),
+        ],
         default_sort="category",
         search=["name", "category"],
     )
@@ -227,7 +248,9 @@ def skill_create(request, org_slug):
         form,
         title="Add a skill to the taxonomy",
         section="skills",
-        save=lambda: services.save_vendor_record(membership=m, instance=form.instance, remote_addr=client_ip(request)),
+        save=lambda: services.save_vendor_record(
+            membership=m, instance=form.instance, remote_addr=client_ip(request)
+        ),
         success_url=lambda s: reverse("skill_list", args=[org_slug]),
         cancel_url=reverse("skill_list", args=[org_slug]),
     )
@@ -243,7 +266,9 @@ def skill_edit(request, org_slug, uid):
         form,
         title=f"Edit skill {skill}",
         section="skills",
-        save=lambda: services.save_vendor_record(membership=m, instance=form.instance, remote_addr=client_ip(request)),
+        save=lambda: services.save_vendor_record(
+            membership=m, instance=form.instance, remote_addr=client_ip(request)
+        ),
         success_url=lambda s: reverse("skill_list", args=[org_slug]),
         cancel_url=reverse("skill_list", args=[org_slug]),
     )

@@ -8,9 +8,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/",
-        auth_views.PasswordChangeView.as_view(
-            template_name="web/password_change.html", success_url="/"
-        ),
+        auth_views.PasswordChangeView.as_view(template_name="web/password_change.html", success_url="/"),
         name="password_change",
     ),
     path("invitation/<str:secret>/", accounts.accept_invitation, name="invitation_accept"),

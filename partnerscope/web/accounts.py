@@ -75,7 +75,9 @@ def accept_invitation(request, secret):
     if request.method == "POST" and form.is_valid():
         try:
             membership = org_services.accept_invitation(
-                secret=secret, password=form.cleaned_data["password"], full_name=form.cleaned_data["full_name"]
+                secret=secret,
+                password=form.cleaned_data["password"],
+                full_name=form.cleaned_data["full_name"],
             )
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
@@ -84,6 +86,8 @@ def accept_invitation(request, secret):
             else:
                 form.add_error("password", exc.messages)
         else:
-            messages.success(request, f"Welcome to {membership.organization}. Sign in with your new password.")
+            messages.success(
+                request, f"Welcome to {membership.organization}. Sign in with your new password."
+            )
             return redirect("login")
     return render(request, "web/invitation_accept.html", {"invitation": invitation, "form": form})

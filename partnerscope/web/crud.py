@@ -88,7 +88,9 @@ def form_page(
     return render(request, "web/form_page.html", context, status=status)
 
 
-def delete_page(request, obj, *, kind: str, delete: Callable[[], None], success_url: str, cancel_url: str, section=""):
+def delete_page(
+    request, obj, *, kind: str, delete: Callable[[], None], success_url: str, cancel_url: str, section=""
+):
     error = None
     if request.method == "POST":
         try:

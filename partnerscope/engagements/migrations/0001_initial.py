@@ -6,89 +6,265 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Assignment',
+            name="Assignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uid', models.CharField(default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('role', models.CharField(blank=True, help_text='e.g. Backend engineer', max_length=80)),
-                ('seniority', models.CharField(blank=True, choices=[('junior', 'Junior'), ('mid', 'Mid'), ('senior', 'Senior'), ('lead', 'Lead'), ('principal', 'Principal')], max_length=16)),
-                ('rate', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True, validators=[django.core.validators.MinValueValidator(0)])),
-                ('currency', models.CharField(blank=True, max_length=3, validators=[django.core.validators.RegexValidator('^[A-Z]{3}$', 'Use a three-letter ISO 4217 code such as EUR or USD.')])),
-                ('allocation_pct', models.PositiveSmallIntegerField(default=100, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100)], verbose_name='allocation (%)')),
-                ('valid_from', models.DateField()),
-                ('valid_to', models.DateField(blank=True, help_text='Leave empty while it lasts', null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "uid",
+                    models.CharField(
+                        default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("role", models.CharField(blank=True, help_text="e.g. Backend engineer", max_length=80)),
+                (
+                    "seniority",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("junior", "Junior"),
+                            ("mid", "Mid"),
+                            ("senior", "Senior"),
+                            ("lead", "Lead"),
+                            ("principal", "Principal"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "rate",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=12,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(
+                        blank=True,
+                        max_length=3,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z]{3}$", "Use a three-letter ISO 4217 code such as EUR or USD."
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "allocation_pct",
+                    models.PositiveSmallIntegerField(
+                        default=100,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="allocation (%)",
+                    ),
+                ),
+                ("valid_from", models.DateField()),
+                ("valid_to", models.DateField(blank=True, help_text="Leave empty while it lasts", null=True)),
             ],
             options={
-                'ordering': ['-valid_from'],
+                "ordering": ["-valid_from"],
             },
         ),
         migrations.CreateModel(
-            name='Engagement',
+            name="Engagement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uid', models.CharField(default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=200)),
-                ('reference', models.CharField(blank=True, help_text='Contract or SOW number', max_length=60)),
-                ('model', models.CharField(choices=[('fixed_price', 'Fixed price'), ('time_and_materials', 'Time and materials'), ('dedicated_team', 'Dedicated team'), ('managed_service', 'Managed service'), ('staff_augmentation', 'Staff augmentation')], max_length=24)),
-                ('status', models.CharField(choices=[('planned', 'Planned'), ('active', 'Active'), ('on_hold', 'On hold'), ('ended', 'Ended')], default='active', max_length=12)),
-                ('start_date', models.DateField()),
-                ('end_date', models.DateField(blank=True, help_text='Leave empty for open-ended', null=True)),
-                ('budget', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, validators=[django.core.validators.MinValueValidator(0)])),
-                ('currency', models.CharField(default='EUR', max_length=3, validators=[django.core.validators.RegexValidator('^[A-Z]{3}$', 'Use a three-letter ISO 4217 code such as EUR or USD.')])),
-                ('baseline_fte', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='baseline FTE')),
-                ('flex_band_pct', models.PositiveSmallIntegerField(default=0, help_text='How far capacity may move around the baseline without renegotiation', validators=[django.core.validators.MaxValueValidator(100)], verbose_name='flex band (± %)')),
-                ('notice_period_days', models.PositiveIntegerField(default=30, validators=[django.core.validators.MaxValueValidator(3650)])),
-                ('minimum_commitment', models.DecimalField(blank=True, decimal_places=2, help_text='Minimum spend committed over the contract, in the engagement currency', max_digits=14, null=True, validators=[django.core.validators.MinValueValidator(0)])),
-                ('description', models.TextField(blank=True)),
-                ('internal_notes', models.TextField(blank=True, help_text='Client-only; never shown to vendor users.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "uid",
+                    models.CharField(
+                        default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "reference",
+                    models.CharField(blank=True, help_text="Contract or SOW number", max_length=60),
+                ),
+                (
+                    "model",
+                    models.CharField(
+                        choices=[
+                            ("fixed_price", "Fixed price"),
+                            ("time_and_materials", "Time and materials"),
+                            ("dedicated_team", "Dedicated team"),
+                            ("managed_service", "Managed service"),
+                            ("staff_augmentation", "Staff augmentation"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "Planned"),
+                            ("active", "Active"),
+                            ("on_hold", "On hold"),
+                            ("ended", "Ended"),
+                        ],
+                        default="active",
+                        max_length=12,
+                    ),
+                ),
+                ("start_date", models.DateField()),
+                ("end_date", models.DateField(blank=True, help_text="Leave empty for open-ended", null=True)),
+                (
+                    "budget",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(
+                        default="EUR",
+                        max_length=3,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z]{3}$", "Use a three-letter ISO 4217 code such as EUR or USD."
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "baseline_fte",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=7,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="baseline FTE",
+                    ),
+                ),
+                (
+                    "flex_band_pct",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        help_text="How far capacity may move around the baseline without renegotiation",
+                        validators=[django.core.validators.MaxValueValidator(100)],
+                        verbose_name="flex band (± %)",
+                    ),
+                ),
+                (
+                    "notice_period_days",
+                    models.PositiveIntegerField(
+                        default=30, validators=[django.core.validators.MaxValueValidator(3650)]
+                    ),
+                ),
+                (
+                    "minimum_commitment",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        help_text="Minimum spend committed over the contract, in the engagement currency",
+                        max_digits=14,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                (
+                    "internal_notes",
+                    models.TextField(blank=True, help_text="Client-only; never shown to vendor users."),
+                ),
             ],
             options={
-                'ordering': ['-start_date', 'name'],
+                "ordering": ["-start_date", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Identity',
+            name="Identity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uid', models.CharField(default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('email', 'E-mail'), ('git_name', 'Git author name'), ('github', 'GitHub username'), ('gitlab', 'GitLab username'), ('jira', 'Jira account')], max_length=12)),
-                ('value', models.CharField(max_length=254)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "uid",
+                    models.CharField(
+                        default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("email", "E-mail"),
+                            ("git_name", "Git author name"),
+                            ("github", "GitHub username"),
+                            ("gitlab", "GitLab username"),
+                            ("jira", "Jira account"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("value", models.CharField(max_length=254)),
             ],
             options={
-                'verbose_name_plural': 'identities',
-                'ordering': ['kind', 'value'],
+                "verbose_name_plural": "identities",
+                "ordering": ["kind", "value"],
             },
         ),
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uid', models.CharField(default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=160)),
-                ('email', models.EmailField(blank=True, help_text='Main work address', max_length=254)),
-                ('title', models.CharField(blank=True, max_length=120)),
-                ('location', models.CharField(blank=True, max_length=120)),
-                ('notes', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "uid",
+                    models.CharField(
+                        default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=160)),
+                ("email", models.EmailField(blank=True, help_text="Main work address", max_length=254)),
+                ("title", models.CharField(blank=True, max_length=120)),
+                ("location", models.CharField(blank=True, max_length=120)),
+                ("notes", models.TextField(blank=True)),
             ],
             options={
-                'verbose_name_plural': 'people',
-                'ordering': ['name'],
+                "verbose_name_plural": "people",
+                "ordering": ["name"],
             },
         ),
     ]

@@ -5,75 +5,130 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('engagements', '0001_initial'),
-        ('orgs', '0001_initial'),
-        ('vendors', '0001_initial'),
+        ("engagements", "0001_initial"),
+        ("orgs", "0001_initial"),
+        ("vendors", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='assignment',
-            name='organization',
-            field=models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organization'),
+            model_name="assignment",
+            name="organization",
+            field=models.ForeignKey(
+                editable=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="orgs.organization",
+            ),
         ),
         migrations.AddField(
-            model_name='assignment',
-            name='vendor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='assignments', to='vendors.vendor'),
+            model_name="assignment",
+            name="vendor",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="assignments",
+                to="vendors.vendor",
+            ),
         ),
         migrations.AddField(
-            model_name='engagement',
-            name='organization',
-            field=models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organization'),
+            model_name="engagement",
+            name="organization",
+            field=models.ForeignKey(
+                editable=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="orgs.organization",
+            ),
         ),
         migrations.AddField(
-            model_name='engagement',
-            name='vendor',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='engagements', to='vendors.vendor'),
+            model_name="engagement",
+            name="vendor",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="engagements", to="vendors.vendor"
+            ),
         ),
         migrations.AddField(
-            model_name='assignment',
-            name='engagement',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='assignments', to='engagements.engagement'),
+            model_name="assignment",
+            name="engagement",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="assignments",
+                to="engagements.engagement",
+            ),
         ),
         migrations.AddField(
-            model_name='identity',
-            name='organization',
-            field=models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organization'),
+            model_name="identity",
+            name="organization",
+            field=models.ForeignKey(
+                editable=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="orgs.organization",
+            ),
         ),
         migrations.AddField(
-            model_name='person',
-            name='organization',
-            field=models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organization'),
+            model_name="person",
+            name="organization",
+            field=models.ForeignKey(
+                editable=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="orgs.organization",
+            ),
         ),
         migrations.AddField(
-            model_name='identity',
-            name='person',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='identities', to='engagements.person'),
+            model_name="identity",
+            name="person",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="identities",
+                to="engagements.person",
+            ),
         ),
         migrations.AddField(
-            model_name='assignment',
-            name='person',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='engagements.person'),
+            model_name="assignment",
+            name="person",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="assignments",
+                to="engagements.person",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='engagement',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('end_date__gte', models.F('start_date')), _connector='OR'), name='engagement_end_after_start'),
+            model_name="engagement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end_date__isnull", True), ("end_date__gte", models.F("start_date")), _connector="OR"
+                ),
+                name="engagement_end_after_start",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='identity',
-            constraint=models.UniqueConstraint(fields=('organization', 'kind', 'value'), name='unique_identity'),
+            model_name="identity",
+            constraint=models.UniqueConstraint(
+                fields=("organization", "kind", "value"), name="unique_identity"
+            ),
         ),
         migrations.AddIndex(
-            model_name='assignment',
-            index=models.Index(fields=['organization', 'person', 'valid_from'], name='engagements_organiz_0eee17_idx'),
+            model_name="assignment",
+            index=models.Index(
+                fields=["organization", "person", "valid_from"], name="engagements_organiz_0eee17_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='assignment',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_to__isnull', True), ('valid_to__gte', models.F('valid_from')), _connector='OR'), name='assignment_to_after_from'),
+            model_name="assignment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("valid_to__isnull", True), ("valid_to__gte", models.F("valid_from")), _connector="OR"
+                ),
+                name="assignment_to_after_from",
+            ),
         ),
     ]

@@ -8,192 +8,517 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('orgs', '0001_initial'),
+        ("orgs", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Skill',
+            name="Skill",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uid', models.CharField(default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=80)),
-                ('category', models.CharField(blank=True, max_length=40)),
-                ('organization', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "uid",
+                    models.CharField(
+                        default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=80)),
+                ("category", models.CharField(blank=True, max_length=40)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="orgs.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['category', 'name'],
+                "ordering": ["category", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Vendor',
+            name="Vendor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uid', models.CharField(default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=200)),
-                ('legal_name', models.CharField(blank=True, max_length=200)),
-                ('status', models.CharField(choices=[('prospect', 'Prospect'), ('onboarding', 'Onboarding'), ('active', 'Active'), ('paused', 'Paused'), ('offboarded', 'Offboarded')], default='active', max_length=16)),
-                ('website', models.URLField(blank=True)),
-                ('headquarters_country', models.CharField(blank=True, max_length=80)),
-                ('description', models.TextField(blank=True)),
-                ('internal_notes', models.TextField(blank=True, help_text='Client-only; never shown to vendor users.')),
-                ('organization', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "uid",
+                    models.CharField(
+                        default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=200)),
+                ("legal_name", models.CharField(blank=True, max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("prospect", "Prospect"),
+                            ("onboarding", "Onboarding"),
+                            ("active", "Active"),
+                            ("paused", "Paused"),
+                            ("offboarded", "Offboarded"),
+                        ],
+                        default="active",
+                        max_length=16,
+                    ),
+                ),
+                ("website", models.URLField(blank=True)),
+                ("headquarters_country", models.CharField(blank=True, max_length=80)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "internal_notes",
+                    models.TextField(blank=True, help_text="Client-only; never shown to vendor users."),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="orgs.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='RateCardLine',
+            name="RateCardLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uid', models.CharField(default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('role', models.CharField(help_text='e.g. Backend engineer, QA engineer', max_length=80)),
-                ('seniority', models.CharField(choices=[('junior', 'Junior'), ('mid', 'Mid'), ('senior', 'Senior'), ('lead', 'Lead'), ('principal', 'Principal')], max_length=16)),
-                ('currency', models.CharField(max_length=3, validators=[django.core.validators.RegexValidator('^[A-Z]{3}$', 'Use a three-letter ISO 4217 code such as EUR or USD.')])),
-                ('rate', models.DecimalField(decimal_places=2, max_digits=12, validators=[django.core.validators.MinValueValidator(0)])),
-                ('unit', models.CharField(choices=[('hour', 'per hour'), ('day', 'per day'), ('month', 'per month')], default='hour', max_length=8)),
-                ('valid_from', models.DateField()),
-                ('valid_to', models.DateField(blank=True, help_text='Leave empty for open-ended', null=True)),
-                ('organization', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organization')),
-                ('vendor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rate_lines', to='vendors.vendor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "uid",
+                    models.CharField(
+                        default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("role", models.CharField(help_text="e.g. Backend engineer, QA engineer", max_length=80)),
+                (
+                    "seniority",
+                    models.CharField(
+                        choices=[
+                            ("junior", "Junior"),
+                            ("mid", "Mid"),
+                            ("senior", "Senior"),
+                            ("lead", "Lead"),
+                            ("principal", "Principal"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(
+                        max_length=3,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z]{3}$", "Use a three-letter ISO 4217 code such as EUR or USD."
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "rate",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=12,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                    ),
+                ),
+                (
+                    "unit",
+                    models.CharField(
+                        choices=[("hour", "per hour"), ("day", "per day"), ("month", "per month")],
+                        default="hour",
+                        max_length=8,
+                    ),
+                ),
+                ("valid_from", models.DateField()),
+                ("valid_to", models.DateField(blank=True, help_text="Leave empty for open-ended", null=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "vendor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rate_lines",
+                        to="vendors.vendor",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['role', 'seniority', '-valid_from'],
+                "ordering": ["role", "seniority", "-valid_from"],
             },
         ),
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uid', models.CharField(default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=120)),
-                ('role', models.CharField(blank=True, help_text='e.g. Account manager, Delivery lead', max_length=120)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('is_primary', models.BooleanField(default=False)),
-                ('organization', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organization')),
-                ('vendor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='vendors.vendor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "uid",
+                    models.CharField(
+                        default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "role",
+                    models.CharField(
+                        blank=True, help_text="e.g. Account manager, Delivery lead", max_length=120
+                    ),
+                ),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("is_primary", models.BooleanField(default=False)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "vendor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contacts",
+                        to="vendors.vendor",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-is_primary', 'name'],
+                "ordering": ["-is_primary", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Certification',
+            name="Certification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uid', models.CharField(default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(help_text='e.g. ISO/IEC 27001, SOC 2 Type II, AWS Advanced Partner', max_length=120)),
-                ('issuer', models.CharField(blank=True, max_length=120)),
-                ('reference', models.CharField(blank=True, help_text='Certificate number or link', max_length=120)),
-                ('issued_on', models.DateField(blank=True, null=True)),
-                ('expires_on', models.DateField(blank=True, help_text='Leave empty if it does not expire', null=True)),
-                ('organization', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organization')),
-                ('vendor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='certifications', to='vendors.vendor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "uid",
+                    models.CharField(
+                        default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="e.g. ISO/IEC 27001, SOC 2 Type II, AWS Advanced Partner", max_length=120
+                    ),
+                ),
+                ("issuer", models.CharField(blank=True, max_length=120)),
+                (
+                    "reference",
+                    models.CharField(blank=True, help_text="Certificate number or link", max_length=120),
+                ),
+                ("issued_on", models.DateField(blank=True, null=True)),
+                (
+                    "expires_on",
+                    models.DateField(blank=True, help_text="Leave empty if it does not expire", null=True),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "vendor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="certifications",
+                        to="vendors.vendor",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['expires_on', 'name'],
+                "ordering": ["expires_on", "name"],
             },
         ),
         migrations.CreateModel(
-            name='CaseStudy',
+            name="CaseStudy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uid', models.CharField(default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('title', models.CharField(max_length=200)),
-                ('client_industry', models.CharField(blank=True, max_length=100)),
-                ('year', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1970)])),
-                ('summary', models.TextField(blank=True)),
-                ('url', models.URLField(blank=True)),
-                ('organization', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organization')),
-                ('vendor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='case_studies', to='vendors.vendor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "uid",
+                    models.CharField(
+                        default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("title", models.CharField(max_length=200)),
+                ("client_industry", models.CharField(blank=True, max_length=100)),
+                (
+                    "year",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, validators=[django.core.validators.MinValueValidator(1970)]
+                    ),
+                ),
+                ("summary", models.TextField(blank=True)),
+                ("url", models.URLField(blank=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "vendor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="case_studies",
+                        to="vendors.vendor",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'case studies',
-                'ordering': ['-year', 'title'],
+                "verbose_name_plural": "case studies",
+                "ordering": ["-year", "title"],
             },
         ),
         migrations.CreateModel(
-            name='VendorEmailDomain',
+            name="VendorEmailDomain",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uid', models.CharField(default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('domain', models.CharField(max_length=253, validators=[django.core.validators.RegexValidator('^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$', 'Enter a domain such as example.com (lowercase, no @ or scheme).')])),
-                ('organization', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organization')),
-                ('vendor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='domains', to='vendors.vendor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "uid",
+                    models.CharField(
+                        default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "domain",
+                    models.CharField(
+                        max_length=253,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$",
+                                "Enter a domain such as example.com (lowercase, no @ or scheme).",
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "vendor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="domains",
+                        to="vendors.vendor",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['domain'],
+                "ordering": ["domain"],
             },
         ),
         migrations.CreateModel(
-            name='VendorLocation',
+            name="VendorLocation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uid', models.CharField(default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('city', models.CharField(max_length=100)),
-                ('country', models.CharField(max_length=80)),
-                ('timezone', models.CharField(help_text='IANA name, e.g. Europe/Warsaw', max_length=64, validators=[partnerscope.vendors.models.validate_timezone])),
-                ('headcount', models.PositiveIntegerField(blank=True, null=True)),
-                ('organization', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organization')),
-                ('vendor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='locations', to='vendors.vendor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "uid",
+                    models.CharField(
+                        default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("city", models.CharField(max_length=100)),
+                ("country", models.CharField(max_length=80)),
+                (
+                    "timezone",
+                    models.CharField(
+                        help_text="IANA name, e.g. Europe/Warsaw",
+                        max_length=64,
+                        validators=[partnerscope.vendors.models.validate_timezone],
+                    ),
+                ),
+                ("headcount", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "vendor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="locations",
+                        to="vendors.vendor",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['country', 'city'],
+                "ordering": ["country", "city"],
             },
         ),
         migrations.CreateModel(
-            name='VendorSkill',
+            name="VendorSkill",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uid', models.CharField(default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('level', models.PositiveSmallIntegerField(choices=[(1, '1 · Foundational'), (2, '2 · Working'), (3, '3 · Practitioner'), (4, '4 · Advanced'), (5, '5 · Expert')], default=3)),
-                ('headcount', models.PositiveIntegerField(default=0, help_text='People with this skill available')),
-                ('organization', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organization')),
-                ('skill', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='vendor_skills', to='vendors.skill')),
-                ('vendor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='skills', to='vendors.vendor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "uid",
+                    models.CharField(
+                        default=partnerscope.orgs.scoping.new_uid, editable=False, max_length=16, unique=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (1, "1 · Foundational"),
+                            (2, "2 · Working"),
+                            (3, "3 · Practitioner"),
+                            (4, "4 · Advanced"),
+                            (5, "5 · Expert"),
+                        ],
+                        default=3,
+                    ),
+                ),
+                (
+                    "headcount",
+                    models.PositiveIntegerField(default=0, help_text="People with this skill available"),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="orgs.organization",
+                    ),
+                ),
+                (
+                    "skill",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="vendor_skills",
+                        to="vendors.skill",
+                    ),
+                ),
+                (
+                    "vendor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="skills",
+                        to="vendors.vendor",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['skill__name'],
+                "ordering": ["skill__name"],
             },
         ),
         migrations.AddConstraint(
-            model_name='skill',
-            constraint=models.UniqueConstraint(fields=('organization', 'name'), name='unique_skill_name'),
+            model_name="skill",
+            constraint=models.UniqueConstraint(fields=("organization", "name"), name="unique_skill_name"),
         ),
         migrations.AddConstraint(
-            model_name='vendor',
-            constraint=models.UniqueConstraint(fields=('organization', 'name'), name='unique_vendor_name'),
+            model_name="vendor",
+            constraint=models.UniqueConstraint(fields=("organization", "name"), name="unique_vendor_name"),
         ),
         migrations.AddConstraint(
-            model_name='vendoremaildomain',
-            constraint=models.UniqueConstraint(fields=('organization', 'domain'), name='unique_vendor_domain'),
+            model_name="vendoremaildomain",
+            constraint=models.UniqueConstraint(
+                fields=("organization", "domain"), name="unique_vendor_domain"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='vendorskill',
-            constraint=models.UniqueConstraint(fields=('vendor', 'skill'), name='unique_vendor_skill'),
+            model_name="vendorskill",
+            constraint=models.UniqueConstraint(fields=("vendor", "skill"), name="unique_vendor_skill"),
         ),
     ]
