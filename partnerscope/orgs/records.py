@@ -99,7 +99,7 @@ def delete_record(*, membership, instance: TenantModel, remote_addr: str | None 
         try:
             instance.delete()
         except models.ProtectedError as exc:
-            names = sorted({o._meta.verbose_name_plural for o in exc.protected_objects})
+            names = sorted({str(o._meta.verbose_name_plural) for o in exc.protected_objects})
             raise ValidationError(
                 f"{instance} cannot be deleted while it has {', '.join(names)}; remove those first."
             ) from None

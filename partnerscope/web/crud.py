@@ -23,11 +23,17 @@ class ScopedModelForm(forms.ModelForm):
     def __init__(self, *args, membership, **kwargs):
         super().__init__(*args, **kwargs)
         self.membership = membership
-        for field in self.fields.values():
+        for name, field in self.fields.items():
             if isinstance(field, forms.ModelChoiceField):
                 model = field.queryset.model
                 if issubclass(model, TenantModel):
+                    # Choices carry opaque uids, never database ids, and only what is in scope.
                     field.queryset = model.objects.visible_to(membership)
+                    field.to_field_name = "uid"
+                    # An edited record's current choice arrives as a database id: show its uid.
+                    related_id = getattr(self.instance, f"{name}_id", None)
+                    if related_id is not None and self.initial.get(name) == related_id:
+                        self.initial[name] = getattr(self.instance, name).uid
             if isinstance(field.widget, forms.DateInput):
                 field.widget.input_type = "date"
 

@@ -1,0 +1,390 @@
+"""Request and response schemas.
+
+Output schemas come in two audiences where a model has client-only fields: ``XOut`` for
+everyone (vendor users included) and ``XInternalOut`` adding the client-only fields, chosen by
+``out_schema()`` from ``Perm.VIEW_INTERNAL``. The two are siblings, not parent and child, so a
+vendor-audience object can never validate as the internal one. Lists list the internal schema
+first so an internal object keeps its extra fields.
+
+Input schemas use the model's field names; related records are referenced by uid. ``XPatch``
+schemas are derived: every field optional, and only the fields sent are changed.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from ninja import Schema
+from pydantic import ConfigDict, Field, create_model
+
+from partnerscope.engagements.models import Engagement, Identity
+from partnerscope.vendors.models import RateCardLine, Seniority, Vendor, VendorSkill
+
+# --- shared ---------------------------------------------------------------------------------
+
+MAX_LIMIT = 500
+
+
+class PageParams(Schema):
+    limit: int = Field(100, ge=1, le=MAX_LIMIT, description=f"At most {MAX_LIMIT} items per page")
+    offset: int = Field(0, ge=0)
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class FieldErrorOut(Schema):
+    loc: list[str]
+    msg: str
+    type: str
+
+
+class ValidationErrorOut(Schema):
+    detail: list[FieldErrorOut]
+
+
+ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut}
+
+
+def page_of(name: str, item_type: Any) -> type[Schema]:
+    """``{"count": n, "items": [...]}``."""
+    return create_model(name, __base__=Schema, count=(int, ...), items=(list[item_type], ...))
+
+
+class In(Schema):
+    """Base of input schemas: unknown fields are refused, choices arrive as plain values."""
+
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+
+def patch_of(schema: type[Schema], name: str) -> type[Schema]:
+    """The same fields as ``schema``, all optional, for PATCH: only the fields sent change."""
+    fields = {key: (f.annotation | None, None) for key, f in schema.model_fields.items()}
+    return create_model(name, __base__=In, **fields)
+
+
+class Ref(Schema):
+    uid: str
+    name: str
+
+
+# --- me -------------------------------------------------------------------------------------
+
+
+class OrganizationOut(Schema):
+    slug: str
+    name: str
+
+
+class MeOut(Schema):
+    username: str
+    organization: OrganizationOut
+    role: str
+    vendor: str | None = Field(description="The vendor uid of a vendor user, else null")
+    token_scope: str | None
+    permissions: list[str]
+
+
+# --- vendors and their profile records ------------------------------------------------------
+
+
+class _VendorBase(Schema):
+    uid: str
+    name: str
+    legal_name: str
+    status: str
+    website: str
+    headquarters_country: str
+    description: str
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
+class VendorOut(_VendorBase):
+    """A vendor as every audience sees it."""
+
+
+class VendorInternalOut(_VendorBase):
+    """A vendor with the client-only fields."""
+
+    internal_notes: str
+
+
+class VendorIn(In):
+    name: str
+    legal_name: str = ""
+    status: Vendor.Status = Vendor.Status.ACTIVE
+    website: str = ""
+    headquarters_country: str = ""
+    description: str = ""
+    internal_notes: str = ""
+
+
+VendorPatch = patch_of(VendorIn, "VendorPatch")
+AnyVendorOut = VendorInternalOut | VendorOut
+VendorPage = page_of("VendorPage", AnyVendorOut)
+
+
+class SkillOut(Schema):
+    uid: str
+    name: str
+    category: str
+
+
+class SkillIn(In):
+    name: str
+    category: str = ""
+
+
+SkillPage = page_of("SkillPage", SkillOut)
+
+
+class VendorSkillOut(Schema):
+    uid: str
+    skill: SkillOut
+    level: int
+    headcount: int
+
+
+class VendorSkillIn(In):
+    skill: str = Field(description="Skill uid, from GET /skills")
+    level: VendorSkill.Level = VendorSkill.Level.PRACTITIONER
+    headcount: int = 0
+
+
+class LocationOut(Schema):
+    uid: str
+    city: str
+    country: str
+    timezone: str
+    headcount: int | None
+
+
+class LocationIn(In):
+    city: str
+    country: str
+    timezone: str = Field(description="IANA name, e.g. Europe/Warsaw")
+    headcount: int | None = None
+
+
+class DomainOut(Schema):
+    uid: str
+    domain: str
+
+
+class DomainIn(In):
+    domain: str
+
+
+class CertificationOut(Schema):
+    uid: str
+    name: str
+    issuer: str
+    reference: str
+    issued_on: datetime.date | None
+    expires_on: datetime.date | None
+    status: Literal["valid", "expiring", "expired"]
+
+
+class CertificationIn(In):
+    name: str
+    issuer: str = ""
+    reference: str = ""
+    issued_on: datetime.date | None = None
+    expires_on: datetime.date | None = None
+
+
+class CaseStudyOut(Schema):
+    uid: str
+    title: str
+    client_industry: str
+    year: int | None
+    summary: str
+    url: str
+
+
+class CaseStudyIn(In):
+    title: str
+    client_industry: str = ""
+    year: int | None = None
+    summary: str = ""
+    url: str = ""
+
+
+class ContactOut(Schema):
+    uid: str
+    name: str
+    role: str
+    email: str
+    phone: str
+    is_primary: bool
+
+
+class ContactIn(In):
+    name: str
+    role: str = ""
+    email: str = ""
+    phone: str = ""
+    is_primary: bool = False
+
+
+class RateOut(Schema):
+    uid: str
+    role: str
+    seniority: str
+    currency: str
+    rate: Decimal
+    unit: str
+    valid_from: datetime.date
+    valid_to: datetime.date | None
+    is_current: bool
+
+
+class RateIn(In):
+    role: str
+    seniority: Seniority
+    currency: str = Field(description="ISO 4217 code such as EUR")
+    rate: Decimal
+    unit: RateCardLine.Unit = RateCardLine.Unit.HOUR
+    valid_from: datetime.date
+    valid_to: datetime.date | None = None
+
+
+# --- engagements ----------------------------------------------------------------------------
+
+
+class _EngagementBase(Schema):
+    uid: str
+    vendor: Ref
+    name: str
+    reference: str
+    model: str
+    status: str
+    start_date: datetime.date
+    end_date: datetime.date | None
+    budget: Decimal | None
+    currency: str
+    baseline_fte: Decimal | None
+    flex_band_pct: int
+    notice_period_days: int
+    minimum_commitment: Decimal | None
+    description: str
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
+class EngagementOut(_EngagementBase):
+    """An engagement as every audience sees it."""
+
+
+class EngagementInternalOut(_EngagementBase):
+    """An engagement with the client-only fields."""
+
+    internal_notes: str
+
+
+class EngagementIn(In):
+    vendor: str = Field(description="Vendor uid")
+    name: str
+    reference: str = ""
+    model: Engagement.Model
+    status: Engagement.Status = Engagement.Status.ACTIVE
+    start_date: datetime.date
+    end_date: datetime.date | None = None
+    budget: Decimal | None = None
+    currency: str = "EUR"
+    baseline_fte: Decimal | None = None
+    flex_band_pct: int = 0
+    notice_period_days: int = 30
+    minimum_commitment: Decimal | None = None
+    description: str = ""
+    internal_notes: str = ""
+
+
+EngagementPatch = patch_of(EngagementIn, "EngagementPatch")
+AnyEngagementOut = EngagementInternalOut | EngagementOut
+EngagementPage = page_of("EngagementPage", AnyEngagementOut)
+
+
+# --- people, identities, assignments --------------------------------------------------------
+
+
+class _PersonBase(Schema):
+    uid: str
+    name: str
+    email: str
+    title: str
+    location: str
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
+class PersonOut(_PersonBase):
+    """A person as every audience sees them."""
+
+
+class PersonInternalOut(_PersonBase):
+    """A person with the client-only notes."""
+
+    notes: str
+
+
+class PersonIn(In):
+    name: str
+    email: str = ""
+    title: str = ""
+    location: str = ""
+    notes: str = ""
+
+
+PersonPatch = patch_of(PersonIn, "PersonPatch")
+AnyPersonOut = PersonInternalOut | PersonOut
+PersonPage = page_of("PersonPage", AnyPersonOut)
+
+
+class IdentityOut(Schema):
+    uid: str
+    kind: str
+    value: str
+
+
+class IdentityIn(In):
+    kind: Identity.Kind
+    value: str
+
+
+IdentityPage = page_of("IdentityPage", IdentityOut)
+
+
+class AssignmentOut(Schema):
+    uid: str
+    person: Ref
+    vendor: Ref | None = Field(description="Null for in-house staff")
+    engagement: Ref | None
+    role: str
+    seniority: str
+    rate: Decimal | None
+    currency: str
+    allocation_pct: int
+    valid_from: datetime.date
+    valid_to: datetime.date | None
+    is_current: bool
+
+
+class AssignmentIn(In):
+    vendor: str | None = Field(None, description="Vendor uid; null for in-house staff")
+    engagement: str | None = Field(None, description="Engagement uid")
+    role: str = ""
+    seniority: Seniority | Literal[""] = ""
+    rate: Decimal | None = None
+    currency: str = ""
+    allocation_pct: int = 100
+    valid_from: datetime.date
+    valid_to: datetime.date | None = None
+
+
+AssignmentPatch = patch_of(AssignmentIn, "AssignmentPatch")
+AssignmentPage = page_of("AssignmentPage", AssignmentOut)

@@ -1,0 +1,1 @@
+"""Operational commands: serve, worker, demo, createorg, createuser, backup and restore."""

@@ -1,0 +1,82 @@
+"""The declarative access policy the authorization matrix checks the product against.
+
+Kept apart from the code on purpose: if a view's decorator or a queryset drifts from this
+table, the matrix fails. Each web URL name says which permission it needs and which object its
+URL names; the expected answer for each persona follows from the role table below.
+"""
+
+# What each persona may do, written out independently of partnerscope.orgs.roles.
+ROLE_PERMS = {
+    "owner": {"view", "view_internal", "edit", "admin"},
+    "manager": {"view", "view_internal", "edit"},
+    "viewer": {"view", "view_internal"},
+    "vendor_a": {"view"},
+    "vendor_b": {"view"},
+}
+
+# url name -> (required permission, object the URL points at, methods to try)
+# Objects: None (no object), "vendor", "vendor_child", "skill", "engagement", "person",
+# "identity", "assignment", "membership", "invitation", "token".
+# The "own" object always belongs to vendor A; vendor B must get 404 for it.
+ORG_URLS = {
+    "dashboard": ("view", None, ["GET"]),
+    "vendor_list": ("view", None, ["GET"]),
+    "vendor_create": ("edit", None, ["GET", "POST"]),
+    "vendor_detail": ("view", "vendor", ["GET"]),
+    "vendor_edit": ("edit", "vendor", ["GET", "POST"]),
+    "vendor_delete": ("edit", "vendor", ["GET", "POST"]),
+    "vendor_history": ("view_internal", "vendor", ["GET"]),
+    "vendor_child_create": ("edit", "vendor_kind", ["GET", "POST"]),
+    "vendor_child_edit": ("edit", "vendor_child", ["GET", "POST"]),
+    "vendor_child_delete": ("edit", "vendor_child", ["GET", "POST"]),
+    "skill_list": ("view_internal", None, ["GET"]),
+    "skill_create": ("edit", None, ["GET", "POST"]),
+    "skill_edit": ("edit", "skill", ["GET", "POST"]),
+    "engagement_list": ("view", None, ["GET"]),
+    "engagement_create": ("edit", None, ["GET", "POST"]),
+    "engagement_detail": ("view", "engagement", ["GET"]),
+    "engagement_edit": ("edit", "engagement", ["GET", "POST"]),
+    "engagement_delete": ("edit", "engagement", ["GET", "POST"]),
+    "engagement_history": ("view_internal", "engagement", ["GET"]),
+    "engagement_assign": ("edit", "engagement", ["GET", "POST"]),
+    "person_list": ("view", None, ["GET"]),
+    "person_create": ("edit", None, ["GET", "POST"]),
+    "person_detail": ("view", "person", ["GET"]),
+    "person_edit": ("edit", "person", ["GET", "POST"]),
+    "person_delete": ("edit", "person", ["GET", "POST"]),
+    "person_history": ("view_internal", "person", ["GET"]),
+    "identity_create": ("edit", "person", ["GET", "POST"]),
+    "identity_delete": ("edit", "identity", ["GET", "POST"]),
+    "assignment_create": ("edit", "person", ["GET", "POST"]),
+    "assignment_edit": ("edit", "assignment", ["GET", "POST"]),
+    "assignment_delete": ("edit", "assignment", ["GET", "POST"]),
+    "member_list": ("admin", None, ["GET"]),
+    "member_invite": ("admin", None, ["GET", "POST"]),
+    "member_edit": ("admin", "membership", ["GET", "POST"]),
+    "member_remove": ("admin", "membership", ["GET", "POST"]),
+    "invitation_revoke": ("admin", "invitation", ["GET", "POST"]),
+    "token_list": ("view", None, ["GET"]),
+    "token_create": ("view", None, ["GET", "POST"]),
+    # Tokens are personal: only their holder and owners may revoke them (see TOKEN_REVOKE).
+    "token_revoke": ("view", "token", ["GET", "POST"]),
+    "audit_log": ("view_internal", None, ["GET"]),
+}
+
+# The token of the viewer: its holder and the owner reach it, nobody else does.
+TOKEN_REVOKE = {"owner": True, "viewer": True, "manager": False, "vendor_a": False, "vendor_b": False}
+
+# URLs outside an organization: url name -> (kwargs, {persona: expected status for GET}).
+PUBLIC_URLS = {
+    "home": ({}, {"anonymous": 302, "outsider": 302, "owner": 302, "deactivated": 302}),
+    "login": ({}, {"anonymous": 200, "owner": 302}),
+    "logout": ({}, {"anonymous": 405, "owner": 405}),  # sign-out is POST only
+    "password_change": ({}, {"anonymous": 302, "owner": 200}),
+    "invitation_accept": ({"secret": "no-such-invitation"}, {"anonymous": 404, "owner": 404}),
+    "healthz": ({}, {"anonymous": 200}),
+}
+
+# Listing pages and how to read the vendor of each row from the view's context.
+LIST_VENDOR_IDS = {
+    "vendor_list": lambda ctx: {v.id for v in ctx["table"].rows},
+    "engagement_list": lambda ctx: {e.vendor_id for e in ctx["table"].rows},
+}
