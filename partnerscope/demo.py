@@ -230,8 +230,22 @@ CONTACTS = [
     ("vistula", "Paweł Nowak", "Delivery director", "pawel.nowak@vistula-software.example", "", False),
     ("kaveri", "Neha Gupta", "Account manager", "am@kaveri-tech.example", "+91 80 4567 8901", True),
     ("kaveri", "Suresh Patel", "Head of delivery", "suresh.patel@kaveri-tech.example", "", False),
-    ("andes", "Lucía Morales", "Client partner", "lucia.morales@andes-talent.example", "+57 604 555 0142", True),
-    ("bastion", "Mart Saar", "Founder, security lead", "mart.saar@bastion-qa.example", "+372 5555 0199", True),
+    (
+        "andes",
+        "Lucía Morales",
+        "Client partner",
+        "lucia.morales@andes-talent.example",
+        "+57 604 555 0142",
+        True,
+    ),
+    (
+        "bastion",
+        "Mart Saar",
+        "Founder, security lead",
+        "mart.saar@bastion-qa.example",
+        "+372 5555 0199",
+        True,
+    ),
     ("lumen", "Inês Costa", "Business development", "ines.costa@lumendigital.example", "", True),
 ]
 
@@ -485,7 +499,9 @@ def _build(password: str) -> Organization:
     skills = {s.name: s for s in Skill.objects.filter(organization=org)}
     for key, rows in SKILLS.items():
         for skill, level, headcount in rows:
-            vendor_record(VendorSkill(vendor=vendors[key], skill=skills[skill], level=level, headcount=headcount))
+            vendor_record(
+                VendorSkill(vendor=vendors[key], skill=skills[skill], level=level, headcount=headcount)
+            )
     for key, name, issuer, reference, issued, expires in CERTIFICATIONS:
         vendor_record(
             Certification(

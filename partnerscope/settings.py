@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # only for its bundled Swagger UI files: the API docs load nothing from a CDN
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
@@ -86,6 +87,7 @@ INSTALLED_APPS = [
     "partnerscope.vendors",
     "partnerscope.engagements",
     "partnerscope.api",
+    "partnerscope.ops",
 ]
 
 MIDDLEWARE = [

@@ -80,3 +80,51 @@ LIST_VENDOR_IDS = {
     "vendor_list": lambda ctx: {v.id for v in ctx["table"].rows},
     "engagement_list": lambda ctx: {e.vendor_id for e in ctx["table"].rows},
 }
+
+# API operations: operationId -> the object its path names ("own" objects belong to vendor A).
+# GET needs "view"; POST, PATCH and DELETE need "edit" (and a write-scope token).
+API_OPERATIONS = {
+    "me": None,
+    "list_vendors": None,
+    "create_vendor": None,
+    "get_vendor": "vendor",
+    "update_vendor": "vendor",
+    "delete_vendor": "vendor",
+    **{
+        f"{verb}_vendor_{kind.replace('-', '_')}": (
+            "vendor" if verb in ("list", "create") else f"vendor_{kind}"
+        )
+        for kind in ("skills", "locations", "domains", "certifications", "case-studies", "contacts", "rates")
+        for verb in ("list", "create", "update", "delete")
+    },
+    "list_skills": None,
+    "create_skill": None,
+    "list_engagements": None,
+    "create_engagement": None,
+    "get_engagement": "engagement",
+    "update_engagement": "engagement",
+    "delete_engagement": "engagement",
+    "list_people": None,
+    "create_person": None,
+    "get_person": "person",
+    "update_person": "person",
+    "delete_person": "person",
+    "list_identities": "person",
+    "create_identity": "person",
+    "delete_identity": "identity",
+    "list_person_assignments": "person",
+    "create_assignment": "person",
+    "update_assignment": "assignment",
+    "delete_assignment": "assignment",
+    "list_assignments": None,
+}
+
+# Token holders: persona -> scope of its token.
+API_TOKEN_SCOPES = {
+    "owner": "write",
+    "manager": "write",
+    "manager_read": "read",
+    "viewer": "read",
+    "vendor_a": "read",
+    "vendor_b": "read",
+}

@@ -59,7 +59,11 @@ def _seed_vendor(m, name, domain):
     save_vendor_record(
         membership=m,
         instance=RateCardLine(
-            vendor=v, role="Backend engineer", seniority="senior", currency="EUR", rate=60,
+            vendor=v,
+            role="Backend engineer",
+            seniority="senior",
+            currency="EUR",
+            rate=60,
             valid_from=datetime.date(2024, 1, 1),
         ),
     )
@@ -72,8 +76,13 @@ def _engagement(m, vendor, name):
     return save_roster_record(
         membership=m,
         instance=Engagement(
-            vendor=vendor, name=name, model="dedicated_team", start_date=datetime.date(2024, 1, 1),
-            currency="EUR", baseline_fte=5, internal_notes="client-only note",
+            vendor=vendor,
+            name=name,
+            model="dedicated_team",
+            start_date=datetime.date(2024, 1, 1),
+            currency="EUR",
+            baseline_fte=5,
+            internal_notes="client-only note",
         ),
     )
 
@@ -85,8 +94,15 @@ def _person(m, name, email, assignments):
         save_roster_record(
             membership=m,
             instance=Assignment(
-                person=p, vendor=vendor, engagement=engagement, valid_from=start, valid_to=end,
-                role="Engineer", seniority="senior", rate=55, currency="EUR",
+                person=p,
+                vendor=vendor,
+                engagement=engagement,
+                valid_from=start,
+                valid_to=end,
+                role="Engineer",
+                seniority="senior",
+                rate=55,
+                currency="EUR",
             ),
         )
     return p
@@ -102,13 +118,18 @@ def world(db) -> World:
     vendor_b = _seed_vendor(owner_m, "Beta Works", "beta.test")
     engagement_a = _engagement(owner_m, vendor_a, "Alpha platform team")
     engagement_b = _engagement(owner_m, vendor_b, "Beta mobile app")
-    person_a = _person(owner_m, "Ana Alpha", "ana@alpha.test", [(vendor_a, engagement_a, d(2024, 1, 1), None)])
+    person_a = _person(
+        owner_m, "Ana Alpha", "ana@alpha.test", [(vendor_a, engagement_a, d(2024, 1, 1), None)]
+    )
     person_b = _person(owner_m, "Ben Beta", "ben@beta.test", [(vendor_b, engagement_b, d(2024, 1, 1), None)])
     mover = _person(
         owner_m,
         "Max Mover",
         "max@mover.test",
-        [(vendor_a, engagement_a, d(2024, 1, 1), d(2024, 6, 30)), (vendor_b, engagement_b, d(2024, 7, 1), None)],
+        [
+            (vendor_a, engagement_a, d(2024, 1, 1), d(2024, 6, 30)),
+            (vendor_b, engagement_b, d(2024, 7, 1), None),
+        ],
     )
     inhouse = _person(owner_m, "Ida Inhouse", "ida@acme.test", [(None, None, d(2023, 1, 1), None)])
 
@@ -117,9 +138,13 @@ def world(db) -> World:
         users[role] = make_user(f"{role}@acme.test")
         org_services.add_member(actor=None, organization=org, user=users[role], role=role)
     users["vendor_a"] = make_user("am@alpha.test")
-    org_services.add_member(actor=None, organization=org, user=users["vendor_a"], role="vendor", vendor=vendor_a)
+    org_services.add_member(
+        actor=None, organization=org, user=users["vendor_a"], role="vendor", vendor=vendor_a
+    )
     users["vendor_b"] = make_user("am@beta.test")
-    org_services.add_member(actor=None, organization=org, user=users["vendor_b"], role="vendor", vendor=vendor_b)
+    org_services.add_member(
+        actor=None, organization=org, user=users["vendor_b"], role="vendor", vendor=vendor_b
+    )
     users["deactivated"] = make_user("gone@acme.test")
     org_services.add_member(actor=None, organization=org, user=users["deactivated"], role="manager")
     users["deactivated"].is_active = False
@@ -136,10 +161,21 @@ def world(db) -> World:
         other_m, "Gil Gamma", "gil@gamma.test", [(other_vendor, other_engagement, d(2024, 1, 1), None)]
     )
     return World(
-        org=org, other_org=other_org, owner_m=owner_m, vendor_a=vendor_a, vendor_b=vendor_b,
-        other_vendor=other_vendor, engagement_a=engagement_a, engagement_b=engagement_b,
-        other_engagement=other_engagement, person_a=person_a, person_b=person_b, mover=mover,
-        inhouse=inhouse, other_person=other_person, users=users,
+        org=org,
+        other_org=other_org,
+        owner_m=owner_m,
+        vendor_a=vendor_a,
+        vendor_b=vendor_b,
+        other_vendor=other_vendor,
+        engagement_a=engagement_a,
+        engagement_b=engagement_b,
+        other_engagement=other_engagement,
+        person_a=person_a,
+        person_b=person_b,
+        mover=mover,
+        inhouse=inhouse,
+        other_person=other_person,
+        users=users,
     )
 
 

@@ -50,10 +50,7 @@ def _objects(world, scope: str) -> dict:
     identity = Identity.objects.filter(person=person).first()
     assignment = Assignment.objects.filter(person=person).first()
     skill = Skill.objects.filter(organization_id=vendor.organization_id).first()
-    if scope == "own":
-        membership = Membership.objects.get(user=world.users["manager"])
-    else:
-        membership = org_membership
+    membership = Membership.objects.get(user=world.users["manager"]) if scope == "own" else org_membership
     invitation, _ = org_services.invite(
         membership=org_membership, email=f"new-{scope}@example.test", role="viewer"
     )
@@ -133,7 +130,9 @@ def test_it_answers_each_persona_as_the_policy_says(world, name):
                 # (checked before any lookup, so it says nothing about the object).
                 allowed = {404} | (expected & {403, 404})
                 if response.status_code not in allowed:
-                    failures.append(f"{persona} {method} {foreign_url} (other tenant): {response.status_code}")
+                    failures.append(
+                        f"{persona} {method} {foreign_url} (other tenant): {response.status_code}"
+                    )
     assert not failures, "\n".join(failures)
 
 

@@ -45,6 +45,21 @@ def django_errors(exc: DjangoValidationError) -> list[dict]:
     return errors
 
 
+def request_errors(exc: NinjaValidationError) -> list[dict]:
+    """Request validation errors in the same shape, without ninja's parameter name.
+
+    ninja reports a body field as ``["body", "payload", "name"]``; the handlers all call their
+    body ``payload``, so ``["body", "name"]`` is unambiguous and matches the model's errors.
+    """
+    errors = []
+    for error in exc.errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        if loc[:2] == ["body", "payload"]:
+            loc = ["body", *loc[2:]]
+        errors.append({"loc": loc, "msg": error.get("msg", ""), "type": error.get("type", "invalid")})
+    return errors
+
+
 def install(api: NinjaAPI) -> None:
     def unauthorized(request, exc):
         response = api.create_response(request, {"detail": "Unauthorized"}, status=401)
@@ -60,7 +75,11 @@ def install(api: NinjaAPI) -> None:
     def invalid(request, exc):
         return api.create_response(request, {"detail": django_errors(exc)}, status=422)
 
+    def request_invalid(request, exc):
+        return api.create_response(request, {"detail": request_errors(exc)}, status=422)
+
     api.add_exception_handler(AuthenticationError, unauthorized)
     api.add_exception_handler(PermissionDenied, forbidden)
     api.add_exception_handler(Http404, not_found)
     api.add_exception_handler(DjangoValidationError, invalid)
+    api.add_exception_handler(NinjaValidationError, request_invalid)

@@ -4,6 +4,7 @@ Vendor users see the people their vendor has (or had) assigned, and of those peo
 assignments only their own vendor's: ``visible_to`` does that filtering.
 """
 
+from django.db.models import Q
 from ninja import Query, Router, Status
 
 from partnerscope.api import schemas as s
@@ -44,7 +45,7 @@ def list_people(request, page: Query[s.PageParams], q: str | None = None):
     """People in scope. ``q`` searches name and e-mail."""
     qs = Person.objects.visible_to(request.auth)
     if q:
-        qs = qs.filter(name__icontains=q) | qs.filter(email__icontains=q)
+        qs = qs.filter(Q(name__icontains=q) | Q(email__icontains=q))
     return paginate(qs, page, out_schema(request, s.PersonInternalOut, s.PersonOut))
 
 

@@ -359,6 +359,10 @@ class IdentityIn(In):
 IdentityPage = page_of("IdentityPage", IdentityOut)
 
 
+# The seniority values, or "" for none (the model allows blank here).
+SeniorityOrBlank = Literal.__getitem__(("", *Seniority.values))
+
+
 class AssignmentOut(Schema):
     uid: str
     person: Ref
@@ -378,7 +382,7 @@ class AssignmentIn(In):
     vendor: str | None = Field(None, description="Vendor uid; null for in-house staff")
     engagement: str | None = Field(None, description="Engagement uid")
     role: str = ""
-    seniority: Seniority | Literal[""] = ""
+    seniority: SeniorityOrBlank = ""
     rate: Decimal | None = None
     currency: str = ""
     allocation_pct: int = 100

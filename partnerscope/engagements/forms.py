@@ -1,3 +1,5 @@
+from django import forms
+
 from partnerscope.engagements.models import Assignment, Engagement, Identity, Person
 from partnerscope.web.crud import ScopedModelForm, date_widgets
 
@@ -80,3 +82,13 @@ class AssignmentForm(ScopedModelForm):
         if start and end and end < start:
             self.add_error("valid_to", "The end date is before the start date.")
         return data
+
+
+class AssignPersonForm(forms.Form):
+    """Pick someone on the roster to assign to an engagement (from the engagement's page)."""
+
+    person = forms.ModelChoiceField(queryset=Person.objects.none(), to_field_name="uid")
+
+    def __init__(self, *args, membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = Person.objects.visible_to(membership)

@@ -1,13 +1,19 @@
 """Pages for engagements and the dated roster: people, their identities and assignments."""
 
 from django.db.models import Q
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
 from partnerscope.engagements import services
-from partnerscope.engagements.forms import AssignmentForm, EngagementForm, IdentityForm, PersonForm
+from partnerscope.engagements.forms import (
+    AssignmentForm,
+    AssignPersonForm,
+    EngagementForm,
+    IdentityForm,
+    PersonForm,
+)
 from partnerscope.engagements.models import Assignment, Engagement, Identity, Person
 from partnerscope.orgs.models import AuditEvent
 from partnerscope.orgs.permissions import requires
@@ -106,7 +112,6 @@ def engagement_detail(request, org_slug, uid):
         "assignments": assignments,
         "current_count": len({a.person_id for a in assignments if a.is_current}),
         "flex_range": engagement.flex_range(),
-        "people": Person.objects.visible_to(m) if m.has_perm(Perm.EDIT) else Person.objects.none(),
     }
     return render(request, "engagements/engagement_detail.html", context)
 
@@ -180,14 +185,28 @@ def engagement_history(request, org_slug, uid):
 
 @requires(Perm.EDIT)
 def engagement_assign(request, org_slug, uid):
-    """From an engagement's page: pick a person, then add their assignment to this engagement."""
+    """From an engagement's page: pick a person, then fill in their assignment to it."""
     engagement = _engagement(request, uid)
-    person_uid = request.GET.get("person", "").strip()[:100]
-    if not person_uid:
-        return redirect("engagement_detail", org_slug=org_slug, uid=uid)
-    person = Person.objects.get_visible_or_404(request.membership, uid=person_uid)
-    url = reverse("assignment_create", args=[org_slug, person.uid])
-    return redirect(f"{url}?{urlencode({'engagement': engagement.uid})}")
+    form = AssignPersonForm(request.POST or None, membership=request.membership)
+    detail = reverse("engagement_detail", args=[org_slug, uid])
+
+    def assignment_form(person):
+        url = reverse("assignment_create", args=[org_slug, person.uid])
+        return f"{url}?{urlencode({'engagement': engagement.uid})}"
+
+    return form_page(
+        request,
+        form,
+        title=f"Assign someone to {engagement}",
+        section="engagements",
+        intro="Pick a person on the roster; the next page sets the role, rate and dates.",
+        save=lambda: form.cleaned_data["person"],  # nothing changes until the next page
+        success_url=assignment_form,
+        cancel_url=f"{detail}#roster",
+        crumbs=[("Engagements", reverse("engagement_list", args=[org_slug])), (engagement.name, detail)],
+        submit_label="Next",
+        success_message="Now set the assignment's terms.",
+    )
 
 
 # People -----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ their contents in primary-key order, so a restored database can be compared with
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import os
 import shutil
@@ -66,10 +67,22 @@ def data_tables() -> dict[str, str]:
     return dict(sorted(tables.items()))
 
 
+def _canonical(value):
+    # Django's SQLite connection parses dates and booleans that a plain sqlite3 connection
+    # (reading a backup file) returns as stored text and integers: hash the stored form.
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (datetime.date, datetime.time)):
+        return str(value)
+    if isinstance(value, memoryview):
+        return bytes(value)
+    return value
+
+
 def _row_digest(rows) -> str:
     digest = hashlib.sha256()
     for row in rows:
-        digest.update(repr(tuple(row)).encode())
+        digest.update(repr(tuple(_canonical(v) for v in row)).encode())
         digest.update(b"\n")
     return digest.hexdigest()
 

@@ -13,6 +13,12 @@ from partnerscope.orgs.models import Membership
 BASE = "/api/v1"
 
 
+@pytest.fixture(autouse=True)
+def api_fast_passwords(settings):
+    """The persona world creates ten users; hashing their passwords for real takes seconds."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 class ApiClient:
     """Django's test client speaking JSON with ``Authorization: Bearer <secret>``."""
 

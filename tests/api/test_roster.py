@@ -26,8 +26,24 @@ def test_engagement_crud(world, api_as):
     assert response.json()["vendor"]["uid"] == world.vendor_b.uid
     response = client.patch(f"/engagements/{uid}", {"end_date": "2024-12-31"})
     assert response.status_code == 422  # ends before it starts
+    response = client.patch(f"/engagements/{uid}", {"vendor": None})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "vendor"]
     assert client.delete(f"/engagements/{uid}").status_code == 204
-    assert [a for a in AuditEvent.objects.filter(object_uid=uid).values_list("action", flat=True)]
+    assert client.get(f"/engagements/{uid}").status_code == 404
+    actions = AuditEvent.objects.filter(object_uid=uid).order_by("id").values_list("action", flat=True)
+    assert list(actions) == [
+        "partnerscope.engagement.created",
+        "partnerscope.engagement.updated",
+        "partnerscope.engagement.deleted",
+    ]
+
+
+def test_engagement_with_assignments_cannot_be_deleted(world, api_as):
+    response = api_as("owner").delete(f"/engagements/{world.engagement_a.uid}")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body"]
+    assert "assignments" in response.json()["detail"][0]["msg"]
 
 
 def test_engagement_with_another_tenants_vendor_is_422_like_a_made_up_one(world, api_as):
@@ -184,3 +200,13 @@ def test_vendor_sees_its_people_and_only_its_assignments(world, api_as):
     assert owner.get("/assignments").json()["count"] == 5
     assert owner.get(f"/assignments?engagement={world.engagement_b.uid}").json()["count"] == 2
     assert owner.get("/assignments?current=true").json()["count"] == 4
+
+
+def test_assignment_input_errors_name_the_field(world, api_as):
+    client = api_as("owner")
+    base = f"/people/{world.inhouse.uid}/assignments"
+    response = client.post(base, {"valid_from": "2025-01-01", "seniority": "wizard"})
+    assert response.status_code == 422
+    assert [e["loc"] for e in response.json()["detail"]] == [["body", "seniority"]]
+    response = client.post(base, {"valid_from": "2020-01-01", "allocation_pct": 101})
+    assert response.json()["detail"][0]["loc"] == ["body", "allocation_pct"]

@@ -302,7 +302,8 @@ def test_history_shows_before_and_after_of_an_edit(roster_data):
     w = roster_data
     mover = w["mover"]
     response = w["owner"].post(
-        url("person_edit", mover.uid), {"name": "Ana Mover", "email": "ana@example.com", "title": "Staff engineer"}
+        url("person_edit", mover.uid),
+        {"name": "Ana Mover", "email": "ana@example.com", "title": "Staff engineer"},
     )
     assert response.status_code == 302
     page = w["owner"].get(url("person_history", mover.uid))
@@ -364,8 +365,58 @@ def test_identity_and_assignment_delete(roster_data):
     assert not Assignment.objects.filter(pk=w["mover_a"].pk).exists()
 
 
-def test_engagement_assign_redirects_to_the_assignment_form(roster_data):
+def test_engagement_assign_picks_a_person_then_opens_the_assignment_form(roster_data):
     w = roster_data
-    response = w["owner"].get(url("engagement_assign", w["eng_a"].uid) + f"?person={w['staff'].uid}")
+    page = url("engagement_assign", w["eng_a"].uid)
+    assert w["owner"].get(page).status_code == 200
+    assert w["owner"].post(page, {"person": "no-such-person"}).status_code == 400
+    response = w["owner"].post(page, {"person": w["staff"].uid})
     assert response.status_code == 302
     assert response["Location"] == url("assignment_create", w["staff"].uid) + f"?engagement={w['eng_a'].uid}"
+    assert not Assignment.objects.filter(person=w["staff"], engagement=w["eng_a"]).exists()
+    assert w["vendor_b_user"].get(page).status_code == 404
+    assert w["viewer"].get(page).status_code == 403
+
+
+def test_new_person_from_an_engagement_goes_on_to_their_assignment(roster_data):
+    w = roster_data
+    create = url("person_create") + f"?engagement={w['eng_b'].uid}"
+    response = w["owner"].post(create, {"name": "Nia New"})
+    assert response.status_code == 302
+    person = Person.objects.get(name="Nia New")
+    assert response["Location"] == url("assignment_create", person.uid) + f"?engagement={w['eng_b'].uid}"
+
+
+def test_assignment_edit_shows_the_current_choices_and_saves(roster_data):
+    w = roster_data
+    page = url("assignment_edit", w["mover"].uid, w["mover_b"].uid)
+    form = w["owner"].get(page)
+    assert form.status_code == 200
+    text = form.content.decode()
+    assert f'<option value="{w["vendor_b"].uid}" selected>' in text
+    assert f'<option value="{w["eng_b"].uid}" selected>' in text
+    response = w["owner"].post(
+        page,
+        {
+            "vendor": w["vendor_b"].uid,
+            "engagement": w["eng_b"].uid,
+            "role": "Tech lead",
+            "allocation_pct": "80",
+            "valid_from": "2024-07-01",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()
+    w["mover_b"].refresh_from_db()
+    assert (w["mover_b"].role, w["mover_b"].allocation_pct) == ("Tech lead", 80)
+    # An engagement of another vendor: the service names the vendor field.
+    response = w["owner"].post(
+        page,
+        {
+            "vendor": w["vendor_b"].uid,
+            "engagement": w["eng_a"].uid,
+            "allocation_pct": "80",
+            "valid_from": "2024-07-01",
+        },
+    )
+    assert response.status_code == 400
+    assert "must name that vendor" in response.context["form"].errors["vendor"][0]

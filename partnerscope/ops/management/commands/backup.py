@@ -12,9 +12,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", metavar="PATH", help="The backup file to create (must not exist yet).")
-        parser.add_argument(
-            "--overwrite", action="store_true", help="Replace PATH if it already exists."
-        )
+        parser.add_argument("--overwrite", action="store_true", help="Replace PATH if it already exists.")
         parser.add_argument(
             "--database", default="default", help="The database alias to back up (default: default)."
         )

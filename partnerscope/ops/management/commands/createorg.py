@@ -8,7 +8,11 @@ from partnerscope.orgs.services import create_organization
 
 def validation_messages(exc: ValidationError) -> list[str]:
     if hasattr(exc, "error_dict"):
-        return [f"{field}: {msg}" if field != "__all__" else msg for field, msgs in exc.message_dict.items() for msg in msgs]
+        return [
+            f"{field}: {msg}" if field != "__all__" else msg
+            for field, msgs in exc.message_dict.items()
+            for msg in msgs
+        ]
     return list(exc.messages)
 
 

@@ -92,7 +92,9 @@ class Command(BaseCommand):
     def _vendor(self, organization, role, name):
         if role != Role.VENDOR:
             if name:
-                raise CommandError("Only vendor users are bound to a vendor: drop --vendor or use --role vendor.")
+                raise CommandError(
+                    "Only vendor users are bound to a vendor: drop --vendor or use --role vendor."
+                )
             return None
         names = list(Vendor.objects.filter(organization=organization).values_list("name", flat=True))
         known = ", ".join(names) if names else "none yet"
@@ -113,9 +115,7 @@ class Command(BaseCommand):
                 raise CommandError("--password-stdin was given but stdin held no password.")
         else:
             if not stdin.isatty():
-                raise CommandError(
-                    "No terminal to prompt for a password: pipe it in with --password-stdin."
-                )
+                raise CommandError("No terminal to prompt for a password: pipe it in with --password-stdin.")
             password = getpass.getpass(f"Password for {user.username}: ")
             if password != getpass.getpass("Password (again): "):
                 raise CommandError("The two passwords differ; nothing was created.")

@@ -38,10 +38,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1", help="Address to listen on (default: 127.0.0.1).")
-        parser.add_argument("--port", type=int, default=8000, help="Port to listen on (default: 8000; 0 picks a free one).")
         parser.add_argument(
-            "--threads", type=int, default=8, help="Request-handling threads (default: 8)."
+            "--port", type=int, default=8000, help="Port to listen on (default: 8000; 0 picks a free one)."
         )
+        parser.add_argument("--threads", type=int, default=8, help="Request-handling threads (default: 8).")
         parser.add_argument(
             "--no-worker",
             action="store_true",
