@@ -25,6 +25,14 @@ def resolve_membership(user, org_slug: str) -> Membership | None:
     return membership
 
 
+def usable_memberships(user) -> list[Membership]:
+    """The organizations a user may enter (the page that lists them is outside any tenant)."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    memberships = Membership.objects.filter(user=user).select_related("organization", "vendor", "user")
+    return [m for m in memberships if m.is_usable()]
+
+
 class TenantMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response

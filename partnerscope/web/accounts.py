@@ -1,11 +1,7 @@
-"""Sign-in with throttling per (username, client IP), sign-out, password change, invitations.
+"""Sign-in with throttling (see orgs/throttle.py), sign-out, password change, invitations.
 
-Throttling never locks an account for good: failures older than the window stop counting. The
-client IP is REMOTE_ADDR only; X-Forwarded-For is chosen by the client and would let it reset
-its own counter. The same message answers a wrong password and an unknown user.
+The same message answers a wrong password and an unknown user.
 """
-
-import datetime
 
 from django import forms
 from django.conf import settings
@@ -14,16 +10,9 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.utils import timezone
 
 from partnerscope.orgs import services as org_services
-from partnerscope.orgs.models import LoginFailure
-
-
-def _throttled(username: str, ip: str | None) -> bool:
-    since = timezone.now() - datetime.timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
-    recent = LoginFailure.objects.filter(username=username.lower()[:150], ip=ip, at__gte=since).count()
-    return recent >= settings.LOGIN_FAILURE_LIMIT
+from partnerscope.orgs import throttle
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
@@ -35,7 +24,7 @@ class ThrottledAuthenticationForm(AuthenticationForm):
     def clean(self):
         username = (self.data.get("username") or "").strip()
         ip = self.request.META.get("REMOTE_ADDR") if self.request else None
-        if username and _throttled(username, ip):
+        if username and throttle.is_throttled(username, ip):
             raise ValidationError(
                 self.error_messages["throttled"],
                 code="throttled",
@@ -45,7 +34,7 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             return super().clean()
         except ValidationError:
             if username:
-                LoginFailure.objects.create(username=username.lower()[:150], ip=ip)
+                throttle.record_failure(username, ip)
             raise
 
 

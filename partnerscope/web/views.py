@@ -4,7 +4,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from partnerscope.engagements.models import Assignment, Engagement, Person
-from partnerscope.orgs.models import Membership
+from partnerscope.orgs.middleware import usable_memberships
 from partnerscope.orgs.permissions import requires
 from partnerscope.orgs.roles import Perm
 from partnerscope.vendors.models import Certification, Vendor
@@ -12,11 +12,7 @@ from partnerscope.vendors.models import Certification, Vendor
 
 @login_required
 def home(request):
-    memberships = [
-        m
-        for m in Membership.objects.filter(user=request.user).select_related("organization", "vendor", "user")
-        if m.is_usable()
-    ]
+    memberships = usable_memberships(request.user)
     if len(memberships) == 1:
         return redirect("dashboard", org_slug=memberships[0].organization.slug)
     return render(request, "web/home.html", {"memberships": memberships})
