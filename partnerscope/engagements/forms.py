@@ -26,15 +26,7 @@ class EngagementForm(ScopedModelForm):
         ]
         widgets = date_widgets("start_date", "end_date")
 
-    def clean_currency(self):
-        return (self.cleaned_data.get("currency") or "").upper()
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("start_date"), data.get("end_date")
-        if start and end and end < start:
-            self.add_error("end_date", "The end date is before the start date.")
-        return data
+    period = ("start_date", "end_date")
 
 
 class PersonForm(ScopedModelForm):
@@ -73,15 +65,7 @@ class AssignmentForm(ScopedModelForm):
         self.fields["vendor"].empty_label = "In-house"
         self.fields["engagement"].empty_label = "No engagement"
 
-    def clean_currency(self):
-        return (self.cleaned_data.get("currency") or "").upper()
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("valid_from"), data.get("valid_to")
-        if start and end and end < start:
-            self.add_error("valid_to", "The end date is before the start date.")
-        return data
+    period = ("valid_from", "valid_to")
 
 
 class AssignPersonForm(forms.Form):

@@ -78,15 +78,7 @@ class RateCardLineForm(ScopedModelForm):
         fields = ["role", "seniority", "currency", "rate", "unit", "valid_from", "valid_to"]
         widgets = date_widgets("valid_from", "valid_to")
 
-    def clean_currency(self):
-        return (self.cleaned_data.get("currency") or "").upper()
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("valid_from"), data.get("valid_to")
-        if start and end and end < start:
-            self.add_error("valid_to", "The end date is before the start date.")
-        return data
+    period = ("valid_from", "valid_to")
 
 
 # The profile records edited from a vendor's page: URL slug → (model, form, label).

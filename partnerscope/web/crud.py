@@ -18,7 +18,13 @@ from partnerscope.orgs.scoping import TenantModel
 
 
 class ScopedModelForm(forms.ModelForm):
-    """A ModelForm whose choices of related records come only from the actor's scope."""
+    """A ModelForm whose choices of related records come only from the actor's scope.
+
+    ``period = ("start_field", "end_field")`` refuses an end before the start, on the end field;
+    a ``currency`` field is upper-cased before validation.
+    """
+
+    period: tuple[str, str] | None = None
 
     def __init__(self, *args, membership, **kwargs):
         super().__init__(*args, **kwargs)
@@ -36,6 +42,18 @@ class ScopedModelForm(forms.ModelForm):
                         self.initial[name] = getattr(self.instance, name).uid
             if isinstance(field.widget, forms.DateInput):
                 field.widget.input_type = "date"
+
+
+    def clean_currency(self):
+        return (self.cleaned_data.get("currency") or "").upper()
+
+    def clean(self):
+        data = super().clean()
+        if self.period:
+            start, end = (data.get(name) for name in self.period)
+            if start and end and end < start:
+                self.add_error(self.period[1], "The end date is before the start date.")
+        return data
 
 
 def date_widgets(*names: str) -> dict:
