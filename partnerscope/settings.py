@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "partnerscope.orgs",
     "partnerscope.vendors",
     "partnerscope.engagements",
+    "partnerscope.evidence",
     "partnerscope.api",
     "partnerscope.ops",
 ]
@@ -224,3 +225,9 @@ LOGGING = {
         "django.security": {"handlers": ["console"], "level": "WARNING"},
     },
 }
+
+# Git ingestion: caps for cloning untrusted repositories, and the server folders under which a
+# repository may be registered by path (none by default: a path could point anywhere).
+GIT_TIMEOUT_SECONDS = env_int("PARTNERSCOPE_GIT_TIMEOUT", 1800)
+GIT_MAX_BYTES = env_int("PARTNERSCOPE_GIT_MAX_MB", 5000) * 1024 * 1024
+GIT_LOCAL_ROOTS = env_list("PARTNERSCOPE_GIT_LOCAL_ROOTS", [])

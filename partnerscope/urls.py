@@ -7,6 +7,7 @@ org_patterns = [
     path("", web_views.dashboard, name="dashboard"),
     path("", include("partnerscope.vendors.urls")),
     path("", include("partnerscope.engagements.urls")),
+    path("", include("partnerscope.evidence.urls")),
     path("", include("partnerscope.orgs.urls")),
 ]
 

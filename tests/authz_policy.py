@@ -60,6 +60,18 @@ ORG_URLS = {
     # Tokens are personal: only their holder and owners may revoke them (see TOKEN_REVOKE).
     "token_revoke": ("view", "token", ["GET", "POST"]),
     "audit_log": ("view_internal", None, ["GET"]),
+    "evidence_overview": ("view", None, ["GET"]),
+    "unattributed": ("view_internal", None, ["GET"]),
+    "map_identity": ("edit", None, ["POST"]),
+    "repository_list": ("view", None, ["GET"]),
+    "repository_create": ("edit", None, ["GET", "POST"]),
+    "repository_detail": ("view", "repository", ["GET"]),
+    "repository_edit": ("edit", "repository", ["GET", "POST"]),
+    "repository_delete": ("edit", "repository", ["GET", "POST"]),
+    "repository_history": ("view_internal", "repository", ["GET"]),
+    "repository_sync": ("edit", "repository", ["POST"]),
+    "sync_progress": ("view", "syncrun", ["GET"]),
+    "sync_cancel": ("edit", "syncrun", ["POST"]),
 }
 
 # The token of the viewer: its holder and the owner reach it, nobody else does.
@@ -79,6 +91,7 @@ PUBLIC_URLS = {
 LIST_VENDOR_IDS = {
     "vendor_list": lambda ctx: {v.id for v in ctx["table"].rows},
     "engagement_list": lambda ctx: {e.vendor_id for e in ctx["table"].rows},
+    "repository_list": lambda ctx: {r.engagement.vendor_id for r in ctx["table"].rows},
 }
 
 # API operations: operationId -> the object its path names ("own" objects belong to vendor A).

@@ -15,6 +15,8 @@ from django.test import Client
 
 from partnerscope.engagements.models import Assignment, Engagement, Identity, Person
 from partnerscope.engagements.services import save_roster_record
+from partnerscope.evidence.models import Repository
+from partnerscope.evidence.services import save_repository
 from partnerscope.orgs import services as org_services
 from partnerscope.orgs.models import Membership, Organization
 from partnerscope.vendors.models import Certification, Contact, RateCardLine, Skill, Vendor, VendorSkill
@@ -132,6 +134,15 @@ def world(db) -> World:
         ],
     )
     inhouse = _person(owner_m, "Ida Inhouse", "ida@acme.test", [(None, None, d(2023, 1, 1), None)])
+    for engagement in (engagement_a, engagement_b):
+        save_repository(
+            membership=owner_m,
+            instance=Repository(
+                engagement=engagement,
+                name=f"{engagement.vendor.name} app",
+                source="https://git.example.test/app.git",
+            ),
+        )
 
     users = {"owner": owner}
     for role in ("manager", "viewer"):

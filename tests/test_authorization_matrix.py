@@ -10,6 +10,7 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from partnerscope.engagements.models import Assignment, Identity
+from partnerscope.evidence.models import Repository, SyncRun
 from partnerscope.orgs import services as org_services
 from partnerscope.orgs.models import Membership
 from partnerscope.vendors.models import RateCardLine, Skill
@@ -56,6 +57,13 @@ def _objects(world, scope: str) -> dict:
     )
     token_holder = Membership.objects.get(user=world.users["viewer"]) if scope == "own" else org_membership
     token, _ = org_services.create_token(membership=token_holder, name="matrix", scope="read")
+    repository = Repository.objects.create(
+        organization_id=vendor.organization_id,
+        engagement=engagement,
+        name="app",
+        source="https://example.test/app.git",
+    )
+    run = SyncRun.objects.create(organization_id=vendor.organization_id, repository=repository)
     return {
         None: {},
         "vendor": {"uid": vendor.uid},
@@ -69,6 +77,8 @@ def _objects(world, scope: str) -> dict:
         "membership": {"uid": membership.uid},
         "invitation": {"uid": invitation.uid},
         "token": {"uid": token.uid},
+        "repository": {"uid": repository.uid},
+        "syncrun": {"uid": run.uid},
     }
 
 

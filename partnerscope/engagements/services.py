@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q
 
 from partnerscope.engagements.models import Assignment, Engagement, Identity, Person
@@ -107,17 +108,41 @@ def _engagement_rules(engagement: Engagement) -> None:
 RULES = {Assignment: _assignment_rules, Identity: _identity_rules, Engagement: _engagement_rules}
 
 
+def _reattribute(organization_id: int, person_ids, values=()) -> None:
+    """Evidence follows the roster: contributions of the people and identity values touched
+    are attributed again, in the same transaction as the roster change."""
+    from partnerscope.evidence.attribution import reattribute_person
+
+    for person_id in dict.fromkeys(person_ids):
+        reattribute_person(organization_id, person_id, list(values))
+        values = ()
+
+
 def save_roster_record(*, membership, instance, remote_addr=None):
     """Create or update an engagement, person, identity or assignment."""
     if isinstance(instance, Identity):
         _identity_rules(instance)  # normalise before uniqueness is validated
-    return save_record(
-        membership=membership, instance=instance, rules=RULES.get(type(instance)), remote_addr=remote_addr
-    )
+    with transaction.atomic():
+        old = None if instance._state.adding else type(instance).objects.filter(pk=instance.pk).first()
+        saved = save_record(
+            membership=membership, instance=instance, rules=RULES.get(type(instance)), remote_addr=remote_addr
+        )
+        if isinstance(saved, (Identity, Assignment)):
+            people = [saved.person_id] + ([old.person_id] if old is not None else [])
+            values = [saved.value] + ([old.value] if old is not None else []) if isinstance(saved, Identity) else []
+            _reattribute(saved.organization_id, people, values)
+    return saved
 
 
 def delete_roster_record(*, membership, instance, remote_addr=None) -> None:
-    delete_record(membership=membership, instance=instance, remote_addr=remote_addr)
-
-
-__all__ = ["save_roster_record", "delete_roster_record", "Person"]
+    with transaction.atomic():
+        if isinstance(instance, Person):
+            # Its identities go with it; their values find the contributions to re-attribute.
+            people, values = [None], list(instance.identities.values_list("value", flat=True))
+        elif isinstance(instance, (Identity, Assignment)):
+            people = [instance.person_id]
+            values = [instance.value] if isinstance(instance, Identity) else []
+        else:
+            people, values = [], []
+        delete_record(membership=membership, instance=instance, remote_addr=remote_addr)
+        _reattribute(instance.organization_id, people, values)

@@ -1,0 +1,68 @@
+"""Attribution: each contribution gets the person, assignment and vendor of its date.
+
+Set-based SQL over stored contributions, so a roster change re-attributes without reading any
+source again. A contribution's person comes from an e-mail identity (or, failing that, a git
+author-name identity); its assignment is the one covering the commit's date; the vendor is that
+assignment's (none = in-house). No covering assignment means "unattributed": never guessed.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Case, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
+
+from partnerscope.engagements.models import Assignment, Identity
+from partnerscope.evidence.models import Contribution
+
+
+def attribute(contributions) -> int:
+    """Re-attribute the given contributions queryset. Returns the number of rows updated."""
+    email_person = Identity.objects.filter(
+        organization_id=OuterRef("organization_id"), kind=Identity.Kind.EMAIL, value=OuterRef("email")
+    ).values("person_id")[:1]
+    name_person = Identity.objects.filter(
+        organization_id=OuterRef("organization_id"), kind=Identity.Kind.GIT_NAME, value=OuterRef("name")
+    ).values("person_id")[:1]
+    covering = (
+        Assignment.objects.filter(person_id=OuterRef("person_id"), valid_from__lte=OuterRef("authored_date"))
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=OuterRef("authored_date")))
+        .order_by("-valid_from", "-id")
+        .values("id")[:1]
+    )
+    vendor_of = Assignment.objects.filter(id=OuterRef("assignment_id")).values("vendor_id")[:1]
+    # One statement per column: each reads what the previous one wrote (within one UPDATE,
+    # SQL reads the old values).
+    contributions.update(person_id=Coalesce(Subquery(email_person), Subquery(name_person)))
+    contributions.update(assignment_id=Subquery(covering))
+    contributions.update(vendor_id=Subquery(vendor_of))
+    return contributions.update(
+        status=Case(
+            When(is_bot=True, then=Value(Contribution.Status.BOT)),
+            When(assignment_id__isnull=True, then=Value(Contribution.Status.UNATTRIBUTED)),
+            When(vendor_id__isnull=True, then=Value(Contribution.Status.INHOUSE)),
+            default=Value(Contribution.Status.VENDOR),
+        )
+    )
+
+
+def attribute_repository(repository, *, only_pending: bool = False) -> int:
+    rows = Contribution.objects.filter(repository=repository)
+    if only_pending:
+        rows = rows.filter(status=Contribution.Status.PENDING)
+    return attribute(rows)
+
+
+def reattribute_person(organization_id: int, person_id: int | None, values: list[str] = ()) -> int:
+    """After a roster change: the contributions of this person, and of any identity value given
+    (an identity just added or removed), get attributed again."""
+    condition = Q(email__in=[v.lower() for v in values]) | Q(name__in=list(values))
+    if person_id is not None:
+        condition |= Q(person_id=person_id)
+    # Freeze the rows first: the updates change person_id, which the condition reads.
+    ids = list(
+        Contribution.objects.filter(condition, organization_id=organization_id).values_list("id", flat=True)
+    )
+    updated = 0
+    for start in range(0, len(ids), 5000):
+        updated += attribute(Contribution.objects.filter(id__in=ids[start : start + 5000]))
+    return updated

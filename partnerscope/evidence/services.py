@@ -1,0 +1,172 @@
+"""State changes of repositories, syncs and the unattributed-identities queue."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from partnerscope.engagements.models import Assignment, Identity, Person
+from partnerscope.engagements.services import save_roster_record
+from partnerscope.evidence import gitsafe
+from partnerscope.evidence.models import Contribution, Repository, SyncRun
+from partnerscope.orgs import audit
+from partnerscope.orgs.permissions import check_perm
+from partnerscope.orgs.records import delete_record, save_record
+from partnerscope.orgs.roles import Perm
+
+
+def check_source(source: str) -> gitsafe.Source:
+    """A clone URL, or a path under one of the configured server folders (never our data).
+
+    A path is checked against the allowed folders before anything looks at it, so the form
+    cannot be used to probe which paths exist on the server.
+    """
+    source = source.strip()
+    if source.startswith("/"):
+        roots = [Path(r).resolve() for r in settings.GIT_LOCAL_ROOTS]
+        if not roots:
+            raise ValidationError(
+                {
+                    "source": "Paths on the server are not enabled here (PARTNERSCOPE_GIT_LOCAL_ROOTS); use a clone URL."
+                }
+            )
+        path = Path(source).resolve()
+        data = Path(settings.DATA_DIR).resolve()
+        if path == data or data in path.parents:
+            raise ValidationError({"source": "That path is inside partnerscope's own data folder."})
+        if not any(path == root or root in path.parents for root in roots):
+            raise ValidationError(
+                {"source": f"Paths must be under one of: {', '.join(str(r) for r in roots)}."}
+            )
+    try:
+        return gitsafe.validate_source(source, allow_local_paths=source.startswith("/"))
+    except gitsafe.GitError as exc:
+        raise ValidationError({"source": str(exc)}) from None
+
+
+def _repository_rules(repository: Repository) -> None:
+    check_source(repository.source)
+
+
+def save_repository(*, membership, instance: Repository, remote_addr=None) -> Repository:
+    if not instance._state.adding:
+        old = Repository.objects.get(pk=instance.pk)
+        if old.source != instance.source:
+            # Another source is another history: start over rather than mix two.
+            instance.cursor = {}
+            _remove_mirror(instance)
+    return save_record(
+        membership=membership, instance=instance, rules=_repository_rules, remote_addr=remote_addr
+    )
+
+
+def _remove_mirror(repository: Repository) -> None:
+    from partnerscope.evidence.sync import mirror_path
+
+    path = mirror_path(repository)
+    transaction.on_commit(lambda: shutil.rmtree(path, ignore_errors=True))
+
+
+def delete_repository(*, membership, instance: Repository, remote_addr=None) -> None:
+    delete_record(membership=membership, instance=instance, remote_addr=remote_addr)
+    _remove_mirror(instance)
+
+
+@transaction.atomic
+def queue_sync(repository: Repository, *, user=None) -> SyncRun:
+    """A new queued run, unless one is already queued or running (the command line calls this
+    directly; pages and the API go through ``start_sync``, which checks the actor first)."""
+    Repository.objects.select_for_update().filter(pk=repository.pk).first()
+    active = SyncRun.objects.filter(
+        repository=repository, status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]
+    )
+    if active.exists():
+        raise ValidationError("A sync of this repository is already queued or running.")
+    run = SyncRun.objects.create(
+        organization_id=repository.organization_id, repository=repository, requested_by=user
+    )
+    audit.record(
+        actor=user, organization=repository.organization, action="partnerscope.syncrun.created", obj=run
+    )
+    return run
+
+
+@transaction.atomic
+def start_sync(*, membership, repository: Repository, enqueue: bool = True) -> SyncRun:
+    check_perm(membership, Perm.EDIT)
+    if repository.organization_id != membership.organization_id:
+        raise ValidationError("That repository does not exist.")
+    run = queue_sync(repository, user=membership.user)
+    if enqueue:
+        from partnerscope.evidence.tasks import sync_repository
+
+        transaction.on_commit(lambda: sync_repository.enqueue(run.id))
+    return run
+
+
+@transaction.atomic
+def cancel_sync(*, membership, run: SyncRun) -> None:
+    check_perm(membership, Perm.EDIT)
+    if run.organization_id != membership.organization_id:
+        raise ValidationError("That sync does not exist.")
+    if not run.is_active:
+        raise ValidationError("This sync has already ended.")
+    if run.status == SyncRun.Status.QUEUED:
+        # Not started: the worker will find it cancelled and skip it.
+        SyncRun.objects.filter(pk=run.pk).update(
+            status=SyncRun.Status.CANCELLED, message="Cancelled before it started."
+        )
+    else:
+        SyncRun.objects.filter(pk=run.pk).update(cancel_requested=True)
+    audit.record(
+        actor=membership.user,
+        organization=membership.organization,
+        action="partnerscope.syncrun.cancelled",
+        obj=run,
+    )
+
+
+@transaction.atomic
+def map_identity(*, membership, email: str, person: Person | None = None, new_name: str = "", vendor=None):
+    """Map an unattributed author e-mail to an existing person, or to a new person.
+
+    A new person gets an assignment with the chosen vendor (none = in-house) covering the dates
+    of the commits seen, on the repository's engagement when it is that vendor's.
+    """
+    check_perm(membership, Perm.EDIT)
+    email = email.strip().lower()
+    seen = Contribution.objects.visible_to(membership).filter(email=email)
+    if not seen.exists():
+        raise ValidationError({"email": "No commits by that e-mail address."})
+    if person is None:
+        first = seen.order_by("authored_date").select_related("repository__engagement").first()
+        name = new_name.strip() or first.name
+        person = save_roster_record(membership=membership, instance=Person(name=name, email=email))
+        engagement = first.repository.engagement
+        fits = (
+            vendor is not None
+            and engagement.vendor_id == vendor.id
+            and engagement.start_date <= first.authored_date
+            and engagement.end_date is None
+        )
+        save_roster_record(
+            membership=membership,
+            instance=Assignment(
+                person=person,
+                vendor=vendor,
+                engagement=engagement if fits else None,
+                valid_from=first.authored_date,
+                role="Engineer",
+            ),
+        )
+    if not Identity.objects.filter(
+        organization_id=membership.organization_id, kind=Identity.Kind.EMAIL, value=email
+    ).exists():
+        save_roster_record(
+            membership=membership, instance=Identity(person=person, kind=Identity.Kind.EMAIL, value=email)
+        )
+    return person
