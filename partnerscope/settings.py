@@ -231,3 +231,7 @@ LOGGING = {
 GIT_TIMEOUT_SECONDS = env_int("PARTNERSCOPE_GIT_TIMEOUT", 1800)
 GIT_MAX_BYTES = env_int("PARTNERSCOPE_GIT_MAX_MB", 5000) * 1024 * 1024
 GIT_LOCAL_ROOTS = env_list("PARTNERSCOPE_GIT_LOCAL_ROOTS", [])
+# Processes reading one long history at once (git log is single-threaded); 1 = no splitting.
+GIT_PROCESSES = env_int("PARTNERSCOPE_GIT_PROCESSES", min(4, os.cpu_count() or 1))
+# Commits written per transaction (each batch is also a checkpoint of progress).
+GIT_BATCH_COMMITS = env_int("PARTNERSCOPE_GIT_BATCH_COMMITS", 1000)

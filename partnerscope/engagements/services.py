@@ -129,7 +129,11 @@ def save_roster_record(*, membership, instance, remote_addr=None):
         )
         if isinstance(saved, (Identity, Assignment)):
             people = [saved.person_id] + ([old.person_id] if old is not None else [])
-            values = [saved.value] + ([old.value] if old is not None else []) if isinstance(saved, Identity) else []
+            values = (
+                [saved.value] + ([old.value] if old is not None else [])
+                if isinstance(saved, Identity)
+                else []
+            )
             _reattribute(saved.organization_id, people, values)
     return saved
 

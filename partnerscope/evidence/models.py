@@ -7,7 +7,12 @@ person, assignment and vendor from the dated roster, and can be rerun from the r
 
 from __future__ import annotations
 
+import datetime
+import os
+import socket
+
 from django.db import models
+from django.utils import timezone
 
 from partnerscope.orgs.scoping import TenantModel, TenantQuerySet
 
@@ -141,6 +146,10 @@ class SyncRun(TenantModel):
     new_commits = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True, help_text="The outcome, or what went wrong, in words")
     cancel_requested = models.BooleanField(default=False)
+    # Which process runs it, so a run whose process died (kill -9, reboot) can be told apart
+    # from one still working, and the next sync can resume.
+    worker_host = models.CharField(max_length=255, blank=True)
+    worker_pid = models.PositiveIntegerField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -155,6 +164,21 @@ class SyncRun(TenantModel):
     @property
     def is_active(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    def is_abandoned(self, stale_after: datetime.timedelta = datetime.timedelta(minutes=15)) -> bool:
+        """Claimed by a process that is gone (same host), or running but silent for too long
+        (another host). A run queued for the worker and not yet claimed is not abandoned."""
+        if self.status not in (self.Status.QUEUED, self.Status.RUNNING) or not self.worker_host:
+            return False
+        if self.worker_host == socket.gethostname() and self.worker_pid:
+            try:
+                os.kill(self.worker_pid, 0)
+            except ProcessLookupError:
+                return True
+            except PermissionError:
+                return False
+            return False
+        return self.updated_at < timezone.now() - stale_after
 
     @property
     def percent(self) -> int | None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from partnerscope.engagements.models import Assignment, Identity, Person
 from partnerscope.engagements.services import save_roster_record
@@ -77,17 +80,32 @@ def delete_repository(*, membership, instance: Repository, remote_addr=None) -> 
 
 
 @transaction.atomic
-def queue_sync(repository: Repository, *, user=None) -> SyncRun:
+def queue_sync(repository: Repository, *, user=None, claim: bool = False) -> SyncRun:
     """A new queued run, unless one is already queued or running (the command line calls this
-    directly; pages and the API go through ``start_sync``, which checks the actor first)."""
+    directly; pages and the API go through ``start_sync``, which checks the actor first).
+
+    ``claim``: this process will run it itself (the command line), so if it dies before it
+    starts, the next sync can tell the run was abandoned.
+    """
     Repository.objects.select_for_update().filter(pk=repository.pk).first()
     active = SyncRun.objects.filter(
         repository=repository, status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]
     )
-    if active.exists():
+    for stale in active:
+        if stale.is_abandoned():
+            SyncRun.objects.filter(pk=stale.pk).update(
+                status=SyncRun.Status.FAILED,
+                finished_at=timezone.now(),
+                message="Interrupted: the process running it stopped. The next sync resumes where it was.",
+            )
+    if active.all().exists():  # a fresh query: the loop above cached the rows it marked
         raise ValidationError("A sync of this repository is already queued or running.")
     run = SyncRun.objects.create(
-        organization_id=repository.organization_id, repository=repository, requested_by=user
+        organization_id=repository.organization_id,
+        repository=repository,
+        requested_by=user,
+        worker_host=socket.gethostname() if claim else "",
+        worker_pid=os.getpid() if claim else None,
     )
     audit.record(
         actor=user, organization=repository.organization, action="partnerscope.syncrun.created", obj=run

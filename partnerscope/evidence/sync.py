@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from partnerscope.evidence import gitsafe
+from partnerscope.evidence import gitsafe, parallel
 from partnerscope.evidence.attribution import attribute_repository
 from partnerscope.evidence.gitlog import log_command, parse_log
 from partnerscope.evidence.ingest import Cancelled, IngestStats, ingest
@@ -39,7 +41,8 @@ def _update_mirror(repository: Repository, run: SyncRun, mirror: Path) -> None:
     caps = {"timeout_s": settings.GIT_TIMEOUT_SECONDS, "max_bytes": settings.GIT_MAX_BYTES}
     if (mirror / "HEAD").exists():
         _phase(run, "Fetching updates")
-        gitsafe.fetch_mirror(str(mirror), **caps)
+        # The source is checked again now: a path may have been swapped for a link since.
+        gitsafe.fetch_mirror(str(mirror), source=_source(repository), **caps)
     else:
         _phase(run, "Cloning the repository")
         mirror.parent.mkdir(parents=True, exist_ok=True)
@@ -83,7 +86,8 @@ def run_sync(run: SyncRun, *, on_progress: Callable[[SyncRun], None] | None = No
     repository = run.repository
     mirror = mirror_path(repository)
     run.status, run.started_at = SyncRun.Status.RUNNING, timezone.now()
-    run.save(update_fields=["status", "started_at", "updated_at"])
+    run.worker_host, run.worker_pid = socket.gethostname(), os.getpid()
+    run.save(update_fields=["status", "started_at", "worker_host", "worker_pid", "updated_at"])
     Repository.objects.filter(pk=repository.pk).update(status=Repository.Status.SYNCING)
     process = None
     try:
@@ -107,18 +111,31 @@ def run_sync(run: SyncRun, *, on_progress: Callable[[SyncRun], None] | None = No
             if on_progress:
                 on_progress(run)
 
-        process = gitsafe.stream_git(
-            str(mirror), *log_command(tips.values(), known, renames=repository.detect_renames)
-        )
-        today = timezone.localdate()
-        stats = ingest(
-            repository,
-            parse_log(process.stdout),
-            checkpoint=checkpoint,
-            plausible=(datetime.date(1990, 1, 1), today + datetime.timedelta(days=1)),
-        )
-        gitsafe.finish_stream(process)
-        process = None
+        plausible = (datetime.date(1990, 1, 1), timezone.localdate() + datetime.timedelta(days=1))
+        processes = parallel.default_processes()
+        if total >= parallel.MIN_COMMITS_TO_SPLIT and processes > 1:
+            stats = parallel.ingest_in_parallel(
+                repository,
+                str(mirror),
+                list(tips.values()),
+                known,
+                run_id=run.pk,
+                processes=processes,
+                plausible=plausible,
+            )
+        else:
+            process = gitsafe.stream_git(
+                str(mirror), *log_command(tips.values(), known, renames=repository.detect_renames)
+            )
+            stats = ingest(
+                repository,
+                parse_log(process.stdout),
+                checkpoint=checkpoint,
+                plausible=plausible,
+                batch_size=settings.GIT_BATCH_COMMITS,
+            )
+            gitsafe.finish_stream(process)
+            process = None
         message = f"Read {stats.seen} commits, {stats.inserted} new."
         if stats.implausible_dates:
             message += (
@@ -137,8 +154,7 @@ def run_sync(run: SyncRun, *, on_progress: Callable[[SyncRun], None] | None = No
         )
     finally:
         if process is not None:
-            process.kill()
-            process.wait()
+            process.kill_all()
 
 
 def _finish(run: SyncRun, repository: Repository, tips: dict, stats: IngestStats, message: str) -> SyncRun:

@@ -43,7 +43,6 @@ class ScopedModelForm(forms.ModelForm):
             if isinstance(field.widget, forms.DateInput):
                 field.widget.input_type = "date"
 
-
     def clean_currency(self):
         return (self.cleaned_data.get("currency") or "").upper()
 

@@ -36,7 +36,7 @@ class Command(BaseCommand):
         failed = 0
         for repository in repositories.order_by("organization__slug", "name"):
             try:
-                run = queue_sync(repository)
+                run = queue_sync(repository, claim=True)
             except ValidationError as exc:
                 self.stderr.write(f"{repository}: {' '.join(exc.messages)}")
                 failed += 1

@@ -1,0 +1,229 @@
+"""Benchmark: git ingestion against `git log` itself, measured in the same run.
+
+    python bench/git_ingest.py [PATH_TO_REPO] [--ref BRANCH] [--skip-parallel]
+
+Without a path it generates a small repository (for `make bench` and CI). It ingests the
+repository into a fresh SQLite database through the product's own sync (parse, store,
+attribute), and times `git log --numstat --no-renames` alone on the same mirror, so a busy
+machine shows in both. The last line printed is one JSON object with every figure and ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def generate(path: Path, commits: int = 3000) -> None:
+    """A repository of `commits` commits by a dozen authors, written with fast-import."""
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(path)], check=True)
+    lines = []
+    authors = [(f"Dev {i}", f"dev{i}@{'alpha' if i % 3 else 'beta'}.example") for i in range(12)]
+    for n in range(commits):
+        name, email = authors[n % len(authors)]
+        when = 1_600_000_000 + n * 3600
+        body = f"change {n}\n".encode()
+        lines.append(b"commit refs/heads/main\n")
+        lines.append(
+            f"author {name} <{email}> {when} +0000\ncommitter {name} <{email}> {when} +0000\n".encode()
+        )
+        message = f"commit {n}\n"
+        lines.append(f"data {len(message)}\n{message}".encode())
+        for f in range(1 + n % 4):
+            content = body * (1 + (n + f) % 7)
+            lines.append(
+                f"M 100644 inline src/mod{(n + f) % 50}/file{f}.py\ndata {len(content)}\n".encode() + content
+            )
+        lines.append(b"\n")
+    subprocess.run(
+        ["git", "--git-dir", str(path), "fast-import", "--quiet"], input=b"".join(lines), check=True
+    )
+
+
+def timed(fn):
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("repo", nargs="?", help="a local git repository (default: generate a small one)")
+    parser.add_argument("--ref", help="branch to read (default: the repository's default branch)")
+    parser.add_argument(
+        "--skip-parallel", action="store_true", help="do not measure the two-process ingestion"
+    )
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="ps-bench-git-"))
+    sources = work / "sources"
+    sources.mkdir()
+    source = sources / "repo.git"
+    if args.repo:
+        # A private copy (hard-linked objects on the same disk), so the benchmark can add a commit.
+        branch = ["--single-branch", "--branch", args.ref] if args.ref else []
+        subprocess.run(["git", "clone", "-q", "--bare", *branch, "--", args.repo, str(source)], check=True)
+    else:
+        generate(source)
+
+    os.environ.update(
+        PARTNERSCOPE_DATA_DIR=str(work / "data"),
+        PARTNERSCOPE_GIT_LOCAL_ROOTS=str(sources),
+        PARTNERSCOPE_GIT_PROCESSES="1",  # the product's sync in one process; two are measured below
+        DJANGO_SETTINGS_MODULE="partnerscope.settings",
+    )
+    os.environ.pop("DATABASE_URL", None)
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from partnerscope.engagements.models import Engagement
+    from partnerscope.evidence import gitsafe
+    from partnerscope.evidence.models import Commit, Contribution, FileChange, Repository
+    from partnerscope.evidence.services import queue_sync, save_repository
+    from partnerscope.evidence.sync import mirror_path, run_sync
+    from partnerscope.orgs.models import Membership
+    from partnerscope.orgs.services import create_organization
+    from partnerscope.vendors.models import Vendor
+
+    call_command("migrate", verbosity=0)
+    owner = get_user_model().objects.create_user("bench@example.test")
+    create_organization(slug="bench", name="Bench", owner=owner)
+    m = Membership.objects.get(user=owner)
+    from partnerscope.engagements.services import save_roster_record
+    from partnerscope.vendors.services import save_vendor_record
+
+    vendor = save_vendor_record(membership=m, instance=Vendor(name="Bench Vendor"))
+    engagement = save_roster_record(
+        membership=m,
+        instance=Engagement(vendor=vendor, name="Bench", model="dedicated_team", start_date="1990-01-01"),
+    )
+    _roster(m, source, args.ref)
+
+    repository = save_repository(
+        membership=m,
+        instance=Repository(engagement=engagement, name="repo", source=str(source), refs=args.ref or ""),
+    )
+    mirror = mirror_path(repository)
+    mirror.parent.mkdir(parents=True, exist_ok=True)
+    gitsafe.mirror_clone(
+        gitsafe.validate_source(str(source), allow_local_paths=True),
+        str(mirror),
+        timeout_s=3600,
+        max_bytes=1 << 40,
+    )
+    gitsafe.run_git(str(mirror), "commit-graph", "write", "--reachable", timeout_s=3600)
+    ref = args.ref or gitsafe.default_branch(str(mirror))
+    ref = ref if ref.startswith("refs/") else f"refs/heads/{ref}"
+    commits = gitsafe.rev_count(str(mirror), ref)
+
+    def git_log_alone():
+        with open(os.devnull, "wb") as sink:
+            subprocess.run(
+                gitsafe.git_command("log", "--numstat", "--no-renames", "--end-of-options", ref, "--", git_dir=str(mirror)),
+                stdout=sink, env=gitsafe.git_env(), check=True,
+            )  # fmt: skip
+
+    git_log_s, _ = timed(git_log_alone)
+
+    def sync():
+        return run_sync(queue_sync(Repository.objects.get(pk=repository.pk)))
+
+    ingest_s, run = timed(sync)
+    assert run.status == "succeeded", run.message
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    stored = Commit.objects.filter(repository=repository).count()
+    files = FileChange.objects.count()
+    attributed = Contribution.objects.filter(status="vendor").count()
+
+    noop_s, run = timed(sync)
+    assert "up to date" in run.message, run.message
+
+    # One new commit on the source branch, then a re-sync (fetch, read, store, attribute).
+    env = {**os.environ, "GIT_AUTHOR_NAME": "New", "GIT_AUTHOR_EMAIL": "new@example.test",
+           "GIT_COMMITTER_NAME": "New", "GIT_COMMITTER_EMAIL": "new@example.test"}  # fmt: skip
+    tree = subprocess.run(
+        ["git", "--git-dir", str(source), "rev-parse", f"{ref}^{{tree}}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    new = subprocess.run(
+        ["git", "--git-dir", str(source), "commit-tree", tree, "-p", ref, "-m", "one more"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout.strip()
+    subprocess.run(["git", "--git-dir", str(source), "update-ref", ref, new], check=True)
+    one_commit_s, run = timed(sync)
+    assert run.new_commits == 1, run.message
+
+    result = {
+        "repository": args.repo or "generated",
+        "commits": commits,
+        "stored_commits": stored,
+        "file_changes": files,
+        "vendor_contributions": attributed,
+        "git_log_s": round(git_log_s, 3),
+        "ingest_s": round(ingest_s, 3),
+        "ratio_vs_git_log": round(ingest_s / git_log_s, 3),
+        "peak_rss_mb": round(peak_rss_mb, 1),
+        "noop_resync_s": round(noop_s, 3),
+        "one_commit_resync_s": round(one_commit_s, 3),
+    }
+    if not args.skip_parallel:
+        from partnerscope.evidence.parallel import ingest_in_parallel_for_benchmark
+
+        Commit.objects.filter(repository=repository).delete()
+        Repository.objects.filter(pk=repository.pk).update(cursor={})
+        parallel_s, run = timed(
+            lambda: ingest_in_parallel_for_benchmark(Repository.objects.get(pk=repository.pk))
+        )
+        result["ingest_parallel_s"] = round(parallel_s, 3)
+        result["ratio_parallel_vs_git_log"] = round(parallel_s / git_log_s, 3)
+        result["parallel_stored_commits"] = Commit.objects.filter(repository=repository).count()
+    print(json.dumps(result))
+
+
+def _roster(membership, source: Path, ref: str | None) -> None:
+    """Put the ten most frequent authors on the roster, so attribution does real work."""
+    from partnerscope.engagements.models import Assignment, Identity, Person
+    from partnerscope.engagements.services import save_roster_record
+    from partnerscope.vendors.models import Vendor
+
+    vendor = Vendor.objects.get()
+    out = subprocess.run(
+        ["git", "--git-dir", str(source), "shortlog", "-sne", ref or "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for line in out.splitlines()[:10]:
+        name, _, email = line.split("\t", 1)[1].rpartition(" <")
+        person = save_roster_record(membership=membership, instance=Person(name=name[:160]))
+        save_roster_record(
+            membership=membership,
+            instance=Identity(person=person, kind="email", value=email.rstrip(">").lower()),
+        )
+        save_roster_record(
+            membership=membership, instance=Assignment(person=person, vendor=vendor, valid_from="1970-01-01")
+        )
+
+
+if __name__ == "__main__":
+    main()
