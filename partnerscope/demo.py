@@ -431,6 +431,16 @@ def load_demo(*, reset: bool = False) -> DemoResult:
         if existing is not None:
             delete_organization(existing)
         org = _build(password)
+    # Outside the transaction: each sync batch commits on its own, as in production.
+    from partnerscope.demo_history import load_demo_history
+    from partnerscope.orgs.models import Membership
+
+    owner = (
+        Membership.objects.filter(organization=org, role="owner")
+        .select_related("user", "organization")
+        .first()
+    )
+    load_demo_history(owner)
     return DemoResult(org, password, created=True, logins=demo_logins())
 
 

@@ -227,10 +227,11 @@ LOGGING = {
 }
 
 # Git ingestion: caps for cloning untrusted repositories, and the server folders under which a
-# repository may be registered by path (none by default: a path could point anywhere).
+# repository may be registered by path (by default only <data dir>/repos: a path could point
+# anywhere, so an administrator chooses where).
 GIT_TIMEOUT_SECONDS = env_int("PARTNERSCOPE_GIT_TIMEOUT", 1800)
 GIT_MAX_BYTES = env_int("PARTNERSCOPE_GIT_MAX_MB", 5000) * 1024 * 1024
-GIT_LOCAL_ROOTS = env_list("PARTNERSCOPE_GIT_LOCAL_ROOTS", [])
+GIT_LOCAL_ROOTS = env_list("PARTNERSCOPE_GIT_LOCAL_ROOTS", [str(DATA_DIR / "repos")])
 # Processes reading one long history at once (git log is single-threaded); 1 = no splitting.
 GIT_PROCESSES = env_int("PARTNERSCOPE_GIT_PROCESSES", min(4, os.cpu_count() or 1))
 # Commits written per transaction (each batch is also a checkpoint of progress).

@@ -130,7 +130,21 @@ API_OPERATIONS = {
     "update_assignment": "assignment",
     "delete_assignment": "assignment",
     "list_assignments": None,
+    "list_repositories": None,
+    "create_repository": None,
+    "get_repository": "repository",
+    "update_repository": "repository",
+    "delete_repository": "repository",
+    "start_repository_sync": "repository",
+    "get_sync": "syncrun",
+    "cancel_sync": "syncrun",
+    "evidence_summary": None,
+    "list_unattributed": None,
+    "map_unattributed_identity": None,
 }
+
+# API operations that need "view_internal" rather than "view" (client-only, like their pages).
+API_VIEW_INTERNAL = {"list_unattributed"}
 
 # Token holders: persona -> scope of its token.
 API_TOKEN_SCOPES = {

@@ -19,7 +19,15 @@ from partnerscope.evidence.models import Repository
 from partnerscope.evidence.services import save_repository
 from partnerscope.orgs import services as org_services
 from partnerscope.orgs.models import Membership, Organization
-from partnerscope.vendors.models import Certification, Contact, RateCardLine, Skill, Vendor, VendorSkill
+from partnerscope.vendors.models import (
+    Certification,
+    Contact,
+    RateCardLine,
+    Skill,
+    Vendor,
+    VendorEmailDomain,
+    VendorSkill,
+)
 from partnerscope.vendors.services import save_vendor_record
 
 PASSWORD = "correct-horse-battery-42"
@@ -71,6 +79,7 @@ def _seed_vendor(m, name, domain):
     )
     save_vendor_record(membership=m, instance=Certification(vendor=v, name="ISO 27001"))
     save_vendor_record(membership=m, instance=Contact(vendor=v, name=f"AM of {name}", email=f"am@{domain}"))
+    save_vendor_record(membership=m, instance=VendorEmailDomain(vendor=v, domain=domain))
     return v
 
 

@@ -10,6 +10,7 @@ from django.test import Client
 
 from partnerscope.api.router import api
 from partnerscope.engagements.models import Assignment, Identity
+from partnerscope.evidence.models import Repository, SyncRun
 from partnerscope.orgs import services as org_services
 from partnerscope.orgs.models import Membership
 from partnerscope.vendors.models import (
@@ -22,7 +23,7 @@ from partnerscope.vendors.models import (
     VendorSkill,
 )
 from partnerscope.vendors.services import save_vendor_record
-from tests.authz_policy import API_OPERATIONS, API_TOKEN_SCOPES, ROLE_PERMS
+from tests.authz_policy import API_OPERATIONS, API_TOKEN_SCOPES, API_VIEW_INTERNAL, ROLE_PERMS
 
 CHILD_MODELS = {
     "skills": VendorSkill,
@@ -66,6 +67,16 @@ def _path_kwargs(world, scope: str) -> dict:
     }
     for instance in extra.values():
         save_vendor_record(membership=owner_m, instance=instance)
+    if scope == "own":
+        repository = Repository.objects.get(engagement=engagement)
+    else:
+        repository = Repository.objects.create(
+            organization_id=world.other_org.id,
+            engagement=engagement,
+            name="x",
+            source="https://git.example.test/x.git",
+        )
+    run = SyncRun.objects.create(organization_id=repository.organization_id, repository=repository)
     kwargs = {
         "vendor": {"uid": vendor.uid},
         "engagement": {"uid": engagement.uid},
@@ -75,6 +86,8 @@ def _path_kwargs(world, scope: str) -> dict:
             "uid": person.uid,
             "assignment_uid": Assignment.objects.filter(person=person).first().uid,
         },
+        "repository": {"uid": repository.uid},
+        "syncrun": {"uid": run.uid},
     }
     for kind, model in CHILD_MODELS.items():
         kwargs[f"vendor_{kind}"] = {
@@ -91,12 +104,14 @@ def _call(client: Client, method: str, path: str, token: str | None):
     return getattr(client, method.lower())(path, **headers)
 
 
-def expected(persona: str, method: str, obj: str | None) -> set[int]:
+def expected(persona: str, method: str, obj: str | None, operation_id: str = "") -> set[int]:
     if persona in ("anonymous", "deactivated", "revoked"):
         return {401}
     role = "manager" if persona == "manager_read" else persona
     perms = ROLE_PERMS[role]
     need = "view" if method == "GET" else "edit"
+    if operation_id in API_VIEW_INTERNAL:
+        need = "view_internal"
     if need not in perms:
         # Vendors must not learn the operation exists for them; client members get 403.
         return {403} if "view_internal" in perms else {404}
@@ -105,8 +120,8 @@ def expected(persona: str, method: str, obj: str | None) -> set[int]:
     if persona == "vendor_b" and obj is not None:
         return {404}
     # Allowed: read, or a write with an empty body (201 for optional-only inputs, 422 otherwise;
-    # 204 deleted; 422 when linked records protect it).
-    return {200} if method == "GET" else {200, 201, 204, 422}
+    # 202 queued; 204 deleted; 409 already queued or ended; 422 when linked records protect it).
+    return {200} if method == "GET" else {200, 201, 202, 204, 409, 422}
 
 
 @pytest.mark.parametrize("operation_id", sorted(API_OPERATIONS))
@@ -139,7 +154,7 @@ def test_it_answers_each_token_as_the_policy_says(world, operation_id):
         with transaction.atomic():
             response = _call(client, method, path, token)
             transaction.set_rollback(True)
-        want = expected(persona, method, obj)
+        want = expected(persona, method, obj, operation_id)
         if response.status_code not in want:
             failures.append(f"{persona} {method} {path}: {response.status_code}, expected {want}")
     if obj is not None:

@@ -15,6 +15,7 @@ from partnerscope.engagements.forms import (
     PersonForm,
 )
 from partnerscope.engagements.models import Assignment, Engagement, Identity, Person
+from partnerscope.evidence.models import Repository
 from partnerscope.orgs.models import AuditEvent
 from partnerscope.orgs.permissions import requires
 from partnerscope.orgs.roles import Perm
@@ -112,6 +113,7 @@ def engagement_detail(request, org_slug, uid):
         "assignments": assignments,
         "current_count": len({a.person_id for a in assignments if a.is_current}),
         "flex_range": engagement.flex_range(),
+        "repositories": Repository.objects.visible_to(m).filter(engagement=engagement),
     }
     return render(request, "engagements/engagement_detail.html", context)
 

@@ -8,7 +8,9 @@ with backslash escapes, so their meaning survives in the database.
 from __future__ import annotations
 
 import datetime
+import queue
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -73,12 +75,29 @@ def _parse_time(raw: bytes) -> tuple[datetime.datetime, datetime.date]:
     return moment.astimezone(datetime.UTC), moment.date()
 
 
+def prefetch(stream, chunk_size: int, depth: int = 32) -> Iterator[bytes]:
+    """Read the pipe in a thread, so git never waits while we write to the database.
+
+    Without it git and the writer take turns (git blocks on a full pipe while a batch
+    commits); with it they overlap. At most ``depth`` chunks wait in memory.
+    """
+    chunks: queue.Queue = queue.Queue(maxsize=depth)
+
+    def reader() -> None:
+        try:
+            while chunk := stream.read(chunk_size):
+                chunks.put(chunk)
+        finally:
+            chunks.put(b"")
+
+    threading.Thread(target=reader, name="git-log-reader", daemon=True).start()
+    while chunk := chunks.get():
+        yield chunk
+
+
 def _tokens(stream, chunk_size: int) -> Iterator[bytes]:
     tail = b""
-    while True:
-        chunk = stream.read(chunk_size)
-        if not chunk:
-            break
+    for chunk in prefetch(stream, chunk_size):
         parts = (tail + chunk).split(b"\0")
         tail = parts.pop()
         yield from parts

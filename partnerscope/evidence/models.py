@@ -103,6 +103,8 @@ class Repository(TenantModel):
     default_branch = models.CharField(max_length=200, blank=True)
     # The tips already ingested, {ref: sha}; the next sync reads only what is not reachable from them.
     cursor = models.JSONField(default=dict, blank=True)
+    # The tip the line-level passes (rework, surviving lines) have reached.
+    lines_tip = models.CharField(max_length=64, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     commit_count = models.PositiveIntegerField(default=0)
@@ -203,6 +205,9 @@ class Commit(EvidenceModel):
     deletions = models.PositiveIntegerField(default=0)
     files_changed = models.PositiveIntegerField(default=0)
     reverts_sha = models.CharField(max_length=64, blank=True)
+    # Deleted or rewritten lines that were written less than 21 days before (see rework.py);
+    # empty until the line pass has seen the commit, and for merges.
+    rework_lines = models.PositiveIntegerField(null=True, blank=True)
 
     vendor_q = staticmethod(
         lambda vendor_id: models.Q(
@@ -282,3 +287,20 @@ class Contribution(EvidenceModel):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}> on {self.commit_id}"
+
+
+class SurvivingLines(EvidenceModel):
+    """Lines of a file at the tip, by who last wrote them (git blame): knowledge concentration."""
+
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="surviving_lines")
+    path = models.TextField()
+    email = models.CharField(max_length=255)
+    lines = models.PositiveIntegerField()
+
+    vendor_q = None  # who holds the codebase (the exit risk) is the client's concern
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["repository", "path", "email"], name="unique_surviving_lines")
+        ]
+        indexes = [models.Index(fields=["repository", "email"])]

@@ -11,6 +11,7 @@ irrelevant and a crash resumable as for one process.
 from __future__ import annotations
 
 import multiprocessing
+import queue
 
 from django.conf import settings
 from django.db import connections
@@ -107,6 +108,7 @@ def ingest_in_parallel(
     *,
     run_id: int | None,
     processes: int,
+    plausible: tuple | None = None,
 ) -> IngestStats:
     ranges = plan_ranges(mirror, tips, exclude, parts=processes * 4)
     context = multiprocessing.get_context("fork")
@@ -118,13 +120,25 @@ def ingest_in_parallel(
     connections.close_all()  # never fork an open connection
     workers = [
         context.Process(
-            target=_worker, args=(repository.id, run_id, mirror, jobs, results, repository.detect_renames)
+            target=_worker,
+            args=(repository.id, run_id, mirror, jobs, results, repository.detect_renames, plausible),
         )
         for _ in range(processes)
     ]
     for worker in workers:
         worker.start()
-    outcomes = [results.get() for _ in workers]
+    outcomes = []
+    while len(outcomes) < len(workers):
+        try:
+            outcomes.append(results.get(timeout=1))
+        except queue.Empty:
+            # A worker that died without reporting (killed, or failed before its first line)
+            # must not leave the sync waiting forever.
+            dead = [w for w in workers if w.exitcode not in (None, 0)]
+            if dead and results.empty():
+                for worker in workers:
+                    worker.kill()
+                raise RuntimeError(f"an ingestion worker exited with code {dead[0].exitcode}") from None
     for worker in workers:
         worker.join()
     total = IngestStats()

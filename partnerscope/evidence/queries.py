@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum
 
 from partnerscope.evidence.models import Commit, Contribution
 from partnerscope.vendors.models import Vendor, VendorEmailDomain
@@ -30,6 +30,8 @@ class GroupStats:
     co_authored: int
     authored: int
     reverted: int
+    rework_lines: int = 0
+    rework_base: int = 0
 
     @property
     def changed_lines(self) -> int:
@@ -38,6 +40,10 @@ class GroupStats:
     @property
     def revert_rate(self) -> float | None:
         return self.reverted / self.authored if self.authored else None
+
+    @property
+    def rework_rate(self) -> float | None:
+        return self.rework_lines / self.rework_base if self.rework_base else None
 
 
 def contributions_in_scope(membership, *, engagement=None, repository=None, since=None, until=None):
@@ -79,6 +85,10 @@ def summary_by_vendor(membership, **filters) -> list[GroupStats]:
                 distinct=True,
                 filter=Q(reverted, role=Contribution.Role.AUTHOR, commit__parent_count__lte=1),
             ),
+            rework_lines=Sum("commit__rework_lines"),
+            rework_base=Sum(
+                F("commit__additions") + F("commit__deletions"), filter=Q(commit__rework_lines__isnull=False)
+            ),
         )
         .order_by()
     )
@@ -101,6 +111,8 @@ def summary_by_vendor(membership, **filters) -> list[GroupStats]:
                 co_authored=row["co_authored"],
                 authored=row["authored"],
                 reverted=row["reverted"],
+                rework_lines=row["rework_lines"] or 0,
+                rework_base=row["rework_base"] or 0,
             )
         )
     order = {"vendor": 0, "inhouse": 1, "unattributed": 2, "": 3, "bot": 4}
@@ -148,3 +160,90 @@ def unattributed_queue(membership, *, limit: int = 200) -> list[QueueEntry]:
             )
         )  # fmt: skip
     return entries
+
+
+@dataclass
+class Holder:
+    label: str
+    vendor: Vendor | None
+    status: str
+    lines: int
+    share: float
+
+
+@dataclass
+class Knowledge:
+    total_lines: int
+    holders: list[Holder]
+    bus_factor: int
+    vendor_shares: list[tuple[str, float]]
+    exit_risk: float | None
+
+
+def knowledge_concentration(membership, repository) -> Knowledge | None:
+    """Who holds the code at the tip: the people (and vendors) behind its surviving lines."""
+    from partnerscope.engagements.models import Person
+    from partnerscope.evidence.models import SurvivingLines
+
+    rows = SurvivingLines.objects.visible_to(membership).filter(repository=repository)
+    rows = list(rows.values_list("path", "email", "lines"))
+    if not rows:
+        return None
+    # Each e-mail as attribution last saw it in this repository: its person, vendor and status.
+    latest = {
+        email: (person_id, vendor_id, status)
+        for email, person_id, vendor_id, status in Contribution.objects.filter(repository=repository)
+        .order_by("authored_date")
+        .values_list("email", "person_id", "vendor_id", "status")
+    }
+    people = Person.objects.visible_to(membership).in_bulk()
+    vendors = Vendor.objects.visible_to(membership).in_bulk()
+    holder_lines: dict[tuple, int] = {}
+    holder_vendor: dict[tuple, int | None] = {}
+    holder_status: dict[tuple, str] = {}
+    per_file: dict[str, dict[tuple, int]] = {}
+    for path, email, lines in rows:
+        person_id, vendor_id, status = latest.get(email, (None, None, "unattributed"))
+        holder = ("person", person_id) if person_id in people else ("email", email)
+        holder_lines[holder] = holder_lines.get(holder, 0) + lines
+        holder_vendor[holder] = vendor_id if status == "vendor" else None
+        holder_status[holder] = status
+        per_file.setdefault(path, {})
+        per_file[path][holder] = per_file[path].get(holder, 0) + lines
+    total = sum(holder_lines.values())
+    ranked = sorted(holder_lines.items(), key=lambda item: -item[1])
+    # The bus factor: how few people hold half of the surviving lines.
+    bus_factor, running = 0, 0
+    for _, lines in ranked:
+        if running >= total / 2:
+            break
+        bus_factor += 1
+        running += lines
+    holders = [
+        Holder(
+            label=people[h[1]].name if h[0] == "person" else h[1],
+            vendor=vendors.get(holder_vendor[h]),
+            status=holder_status[h],
+            lines=lines,
+            share=lines / total,
+        )
+        for h, lines in ranked[:10]
+    ]
+    vendor_lines: dict[int | None, int] = {}
+    for holder, lines in ranked:
+        vendor_lines[holder_vendor[holder]] = vendor_lines.get(holder_vendor[holder], 0) + lines
+    vendor_shares = sorted(
+        (
+            (vendors[v].name if v in vendors else "In-house, unattributed or bots", n / total)
+            for v, n in vendor_lines.items()
+        ),
+        key=lambda item: -item[1],
+    )
+    # Exit risk: the share of lines in files whose main author is vendor staff.
+    at_risk = sum(
+        sum(counts.values())
+        for counts in per_file.values()
+        if holder_vendor[max(counts, key=counts.get)] is not None
+    )
+    return Knowledge(total_lines=total, holders=holders, bus_factor=bus_factor, vendor_shares=vendor_shares,
+                     exit_risk=at_risk / total)  # fmt: skip

@@ -38,9 +38,10 @@ def check_source(source: str) -> gitsafe.Source:
                 }
             )
         path = Path(source).resolve()
-        data = Path(settings.DATA_DIR).resolve()
-        if path == data or data in path.parents:
-            raise ValidationError({"source": "That path is inside partnerscope's own data folder."})
+        # Our own mirrors hold every tenant's repositories: never a source.
+        mirrors = (Path(settings.DATA_DIR) / "mirrors").resolve()
+        if path == mirrors or mirrors in path.parents:
+            raise ValidationError({"source": "That path is inside partnerscope's own mirrors."})
         if not any(path == root or root in path.parents for root in roots):
             raise ValidationError(
                 {"source": f"Paths must be under one of: {', '.join(str(r) for r in roots)}."}

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from partnerscope.evidence import gitsafe, parallel
+from partnerscope.evidence import gitsafe, parallel, rework, survival
 from partnerscope.evidence.attribution import attribute_repository
 from partnerscope.evidence.gitlog import log_command, parse_log
 from partnerscope.evidence.ingest import Cancelled, IngestStats, ingest
@@ -52,10 +52,6 @@ def _update_mirror(repository: Repository, run: SyncRun, mirror: Path) -> None:
             "The repository is a shallow clone: its history is cut off, so commits would be missing. "
             "Register the full repository instead."
         )
-    # A commit-graph makes counting (progress totals) and walking much cheaper.
-    gitsafe.run_git(
-        str(mirror), "commit-graph", "write", "--reachable", timeout_s=settings.GIT_TIMEOUT_SECONDS
-    )
 
 
 def _tips(repository: Repository, mirror: Path) -> dict[str, str]:
@@ -82,7 +78,9 @@ def _phase(run: SyncRun, phase: str, **fields) -> None:
     run.save(update_fields=["phase", *fields, "updated_at"])
 
 
-def run_sync(run: SyncRun, *, on_progress: Callable[[SyncRun], None] | None = None) -> SyncRun:
+def run_sync(
+    run: SyncRun, *, on_progress: Callable[[SyncRun], None] | None = None, line_passes: bool = True
+) -> SyncRun:
     repository = run.repository
     mirror = mirror_path(repository)
     run.status, run.started_at = SyncRun.Status.RUNNING, timezone.now()
@@ -95,7 +93,22 @@ def run_sync(run: SyncRun, *, on_progress: Callable[[SyncRun], None] | None = No
         tips = _tips(repository, mirror)
         known = [sha for sha in repository.cursor.values() if gitsafe.has_commit(str(mirror), sha)]
         if sorted(tips.values()) == sorted(repository.cursor.values()):
+            if line_passes and repository.lines_tip != next(iter(tips.values())):
+                _line_passes(repository, run, mirror, tips, on_progress)
+                return _finish(
+                    run, repository, tips, IngestStats(), "No new commits; line-level signals updated."
+                )
             return _finish(run, repository, tips, IngestStats(), "Already up to date: no new commits.")
+        # A commit-graph makes counting (progress totals) and walking much cheaper; --split
+        # adds a layer for the new commits only.
+        gitsafe.run_git(
+            str(mirror),
+            "commit-graph",
+            "write",
+            "--reachable",
+            "--split",
+            timeout_s=settings.GIT_TIMEOUT_SECONDS,
+        )
         total = gitsafe.rev_count(str(mirror), list(tips.values()), exclude=known)
         _phase(run, "Reading the history", progress_total=total, progress_done=0)
         if on_progress:
@@ -136,7 +149,9 @@ def run_sync(run: SyncRun, *, on_progress: Callable[[SyncRun], None] | None = No
             )
             gitsafe.finish_stream(process)
             process = None
-        message = f"Read {stats.seen} commits, {stats.inserted} new."
+        if line_passes:
+            _line_passes(repository, run, mirror, tips, on_progress)
+        message = f"Read {stats.seen} commit{'' if stats.seen == 1 else 's'}, {stats.inserted} new."
         if stats.implausible_dates:
             message += (
                 " Some commits carry implausible dates and were kept as dated (attribution uses "
@@ -157,6 +172,21 @@ def run_sync(run: SyncRun, *, on_progress: Callable[[SyncRun], None] | None = No
             process.kill_all()
 
 
+def _line_passes(repository: Repository, run: SyncRun, mirror: Path, tips: dict, on_progress) -> None:
+    """Rework (new commits) and surviving lines (files changed since the last pass)."""
+    _phase(run, "Measuring rework", progress_done=0, progress_total=None)
+    rework.update_rework(repository, str(mirror), list(tips.values()))
+    main_tip = next(iter(tips.values()))
+
+    def show(done: int, total: int) -> None:
+        _phase(run, "Counting surviving lines", progress_done=done, progress_total=total)
+        if on_progress:
+            on_progress(run)
+
+    survival.update_surviving_lines(repository, str(mirror), main_tip, progress=show)
+    repository.lines_tip = main_tip
+
+
 def _finish(run: SyncRun, repository: Repository, tips: dict, stats: IngestStats, message: str) -> SyncRun:
     _phase(run, "Attributing contributions")
     with transaction.atomic():
@@ -164,6 +194,7 @@ def _finish(run: SyncRun, repository: Repository, tips: dict, stats: IngestStats
         attribute_repository(repository, only_pending=True)
         Repository.objects.filter(pk=repository.pk).update(
             cursor=tips,
+            lines_tip=repository.lines_tip,
             status=Repository.Status.OK,
             last_synced_at=timezone.now(),
             last_error="",

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from partnerscope.evidence import services
 from partnerscope.evidence.forms import EvidenceFilterForm, MapIdentityForm, RepositoryForm
 from partnerscope.evidence.models import Commit, Contribution, Repository, SyncRun
-from partnerscope.evidence.queries import summary_by_vendor, unattributed_queue
+from partnerscope.evidence.queries import knowledge_concentration, summary_by_vendor, unattributed_queue
 from partnerscope.orgs.models import AuditEvent
 from partnerscope.orgs.permissions import requires
 from partnerscope.orgs.roles import Perm
@@ -59,6 +59,7 @@ def repository_detail(request, org_slug, uid):
         "runs": runs,
         "active_run": next((r for r in runs if r.is_active), None),
         "groups": summary_by_vendor(m, repository=repository),
+        "knowledge": knowledge_concentration(m, repository) if m.has_perm(Perm.VIEW_INTERNAL) else None,
         "recent": recent,
     }
     return render(request, "evidence/repository_detail.html", context)

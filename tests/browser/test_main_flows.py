@@ -94,3 +94,37 @@ def test_the_layout_works_at_phone_width(world, live_server, browser):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390 + 1, width
     context.close()
+
+
+def test_owner_registers_and_syncs_a_repository_and_maps_an_unknown_author(
+    world, live_server, page, settings, tmp_path
+):
+    from tests.evidence.gitrepo import GitRepo
+
+    settings.GIT_LOCAL_ROOTS = [str(tmp_path)]
+    settings.DATA_DIR = tmp_path / "data"
+    # Run the sync task at once instead of in a separate worker process.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    repo = GitRepo(tmp_path / "shop")
+    repo.commit("Ana Alpha", "ana@alpha.test", "2024-05-01", {"a.py": "a\n"}, "ana's change")
+    repo.commit("Nina New", "nina@alpha.test", "2024-05-02", {"b.py": "b\n"}, "nina's change")
+
+    sign_in(page, live_server, "owner@acme.test")
+    page.goto(f"{live_server.url}/o/acme/engagements/{world.engagement_a.uid}/")
+    page.click("a:has-text('Register repository')")
+    page.fill("#id_name", "shop")
+    page.fill("#id_source", str(tmp_path / "shop"))
+    page.click("button:has-text('Save')")
+    expect(page.locator("h1")).to_have_text("shop")
+    page.click("button:has-text('Sync now')")
+    expect(page.locator(".sync")).to_contain_text("Succeeded")
+    expect(page.locator("#evidence-groups")).to_contain_text("Alpha Soft")
+    expect(page.locator("#evidence-groups")).to_contain_text("Unattributed")
+
+    page.click("#evidence-groups >> text=Unattributed")
+    row = page.locator("tr[data-email='nina@alpha.test']")
+    expect(row).to_contain_text("Alpha Soft")  # suggested from the e-mail domain
+    row.locator("select[name$='-vendor']").select_option(label="Alpha Soft")
+    row.locator("button:has-text('Map')").click()
+    expect(page.locator(".messages")).to_contain_text("attributed again")
+    expect(page.locator("main")).to_contain_text("Every author identity is covered")

@@ -1,0 +1,153 @@
+"""Git history for the demo: repositories whose commits follow the demo roster.
+
+Each demo engagement with a team gets a repository under <data dir>/repos/, written with
+`git fast-import`: the people assigned on each day commit on it (so attribution has real work,
+including the person who moved vendors), plus an in-house reviewer, a freelancer nobody mapped
+yet (the unattributed queue, with a vendor suggested by e-mail domain), a dependency bot,
+pair-programmed commits and a revert. Then the repositories are registered and synced through
+the same services as any other.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+import subprocess
+from pathlib import Path
+
+from django.conf import settings
+
+from partnerscope.engagements.models import Assignment, Engagement, Identity
+from partnerscope.evidence.models import Repository
+from partnerscope.evidence.services import queue_sync, save_repository
+from partnerscope.evidence.sync import run_sync
+
+REPOSITORIES = {"Payments platform team": "payments-platform", "Mobile app rebuild": "mobile-app"}
+FILES = [
+    "src/api/handlers.py",
+    "src/core/ledger.py",
+    "src/core/rules.py",
+    "web/app.ts",
+    "tests/test_ledger.py",
+    "README.md",
+]
+EXTRA_AUTHORS = [
+    ("Ola Nowak", "ola.nowak@vistula-software.example"),  # vendor staff nobody put on the roster
+    ("Sam Freelance", "sam@freelance.example"),
+]
+BOT = ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com")
+
+
+def _email(person_id: int) -> str | None:
+    return (
+        Identity.objects.filter(person_id=person_id, kind=Identity.Kind.EMAIL)
+        .order_by("id")
+        .values_list("value", flat=True)
+        .first()
+    )
+
+
+def _commits(engagement: Engagement, rng: random.Random) -> list[tuple]:
+    """(author name, e-mail, day, files, message) in date order, following the roster."""
+    today = datetime.date.today()
+    start, end = engagement.start_date, min(engagement.end_date or today, today)
+    assignments = list(Assignment.objects.filter(engagement=engagement).select_related("person"))
+    inhouse = list(
+        Assignment.objects.filter(organization_id=engagement.organization_id, vendor__isnull=True)[:2]
+    )
+    commits = []
+    day = start
+    while day <= end:
+        if day.weekday() < 5:
+            for a in assignments:
+                if a.valid_from <= day and (a.valid_to is None or a.valid_to >= day) and rng.random() < 0.35:
+                    email = _email(a.person_id)
+                    if email:
+                        files = rng.sample(FILES, rng.randint(1, 3))
+                        commits.append(
+                            (a.person.name, email, day, files, f"{rng.choice(VERBS)} {rng.choice(TOPICS)}")
+                        )
+            for a in inhouse:
+                if rng.random() < 0.05 and (email := _email(a.person_id)):
+                    commits.append((a.person.name, email, day, ["README.md"], "Document the release process"))
+            if day > end - datetime.timedelta(days=90) and rng.random() < 0.08:
+                name, email = rng.choice(EXTRA_AUTHORS)
+                commits.append((name, email, day, ["src/core/rules.py"], "Tune fraud rules"))
+            if day.weekday() == 0 and rng.random() < 0.5:
+                commits.append((*BOT, day, ["requirements.txt"], "Bump django from 5.2.1 to 5.2.2"))
+        day += datetime.timedelta(days=1)
+    return commits
+
+
+VERBS = ["Add", "Fix", "Refactor", "Speed up", "Test", "Handle", "Validate", "Log"]
+TOPICS = [
+    "ledger posting",
+    "refund flow",
+    "currency rounding",
+    "idempotency keys",
+    "webhook retries",
+    "settlement report",
+]
+
+
+def _fast_import(path: Path, commits: list[tuple], rng: random.Random) -> None:
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(path)], check=True)
+    marks_file = path / "demo-marks"
+    chunks: list[bytes] = []
+    contents: dict[str, list[str]] = {}
+    continuing = False
+
+    def flush():
+        subprocess.run(
+            ["git", "--git-dir", str(path), "fast-import", "--quiet", f"--export-marks={marks_file}"],
+            input=b"".join(chunks), check=True,
+        )  # fmt: skip
+        chunks.clear()
+
+    for n, (name, email, day, files, message) in enumerate(commits, 1):
+        when = int(datetime.datetime.combine(day, datetime.time(9 + n % 8, n % 60), datetime.UTC).timestamp())
+        body = message
+        if n % 37 == 0 and n < len(commits) and commits[n][1] != email:
+            body += f"\n\nCo-authored-by: {commits[n][0]} <{commits[n][1]}>"
+        if n % 101 == 0:
+            # A revert names the sha of the commit before it: write what we have to learn it.
+            flush()
+            continuing = True
+            marks = dict(line.split() for line in marks_file.read_text().splitlines())
+            body = f'Revert "{commits[n - 2][4]}"\n\nThis reverts commit {marks[f":{n - 1}"]}.'
+        data = body.encode() + b"\n"
+        chunks.append(f"commit refs/heads/main\nmark :{n}\nauthor {name} <{email}> {when} +0000\n".encode())
+        chunks.append(f"committer {name} <{email}> {when} +0000\ndata {len(data)}\n".encode() + data)
+        if continuing:
+            chunks.append(b"from refs/heads/main^0\n")
+            continuing = False
+        for file in files:
+            lines = contents.setdefault(file, [])
+            lines.append(f"# {message} ({n})")
+            if len(lines) > 40 and rng.random() < 0.5:
+                del lines[rng.randrange(len(lines))]
+            text = ("\n".join(lines) + "\n").encode()
+            chunks.append(f"M 100644 inline {file}\ndata {len(text)}\n".encode() + text)
+        chunks.append(b"\n")
+    if chunks:
+        flush()
+    marks_file.unlink(missing_ok=True)
+
+
+def load_demo_history(membership) -> list[Repository]:
+    """Write, register and sync the demo repositories. Returns them."""
+    rng = random.Random(7)  # the same demo every time  # noqa: S311 - not for security
+    root = Path(settings.DATA_DIR) / "repos"
+    root.mkdir(parents=True, exist_ok=True)
+    repositories = []
+    for engagement in Engagement.objects.visible_to(membership).filter(name__in=REPOSITORIES):
+        path = root / f"{REPOSITORIES[engagement.name]}.git"
+        if not path.exists():
+            _fast_import(path, _commits(engagement, rng), rng)
+        repository = save_repository(
+            membership=membership,
+            instance=Repository(engagement=engagement, name=REPOSITORIES[engagement.name], source=str(path)),
+        )
+        run_sync(queue_sync(repository, user=membership.user, claim=True))
+        repositories.append(repository)
+    return repositories
