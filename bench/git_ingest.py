@@ -187,6 +187,7 @@ def main() -> None:
         "noop_resync_s": round(noop_s, 3),
         "one_commit_resync_s": round(one_commit_s, 3),
     }
+    print("partial:", json.dumps(result), file=sys.stderr, flush=True)
     # The line-level pass (rework over `git log -p --unified=0`, surviving lines by blame),
     # against `git log -p --unified=0` alone.
     from partnerscope.evidence import rework, survival
@@ -200,7 +201,7 @@ def main() -> None:
 
     git_log_patch_s, _ = timed(git_log_patch_alone)
     fresh = Repository.objects.get(pk=repository.pk)
-    head = gitsafe.run_git(str(mirror), "rev-parse", "--end-of-options", ref).decode().strip()
+    head = gitsafe.list_refs(str(mirror))[ref]
     rework_s, _ = timed(lambda: rework.update_rework(fresh, str(mirror), [head]))
     survival_s, blamed = timed(lambda: survival.update_surviving_lines(fresh, str(mirror), head))
     result.update(

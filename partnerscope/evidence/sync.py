@@ -179,6 +179,8 @@ def _line_passes(repository: Repository, run: SyncRun, mirror: Path, tips: dict,
     main_tip = next(iter(tips.values()))
 
     def show(done: int, total: int) -> None:
+        if SyncRun.objects.filter(pk=run.pk, cancel_requested=True).exists():
+            raise Cancelled
         _phase(run, "Counting surviving lines", progress_done=done, progress_total=total)
         if on_progress:
             on_progress(run)
