@@ -1,6 +1,6 @@
 """Benchmark: git ingestion against `git log` itself, measured in the same run.
 
-    python bench/git_ingest.py [PATH_TO_REPO] [--ref BRANCH] [--skip-parallel]
+    python bench/git_ingest.py [PATH_TO_REPO] [--ref BRANCH] [--skip-parallel] [--skip-line-pass]
 
 Without a path it generates a small repository (for `make bench` and CI). It ingests the
 repository into a fresh SQLite database through the product's own sync (parse, store,
@@ -64,6 +64,9 @@ def main() -> None:
     parser.add_argument("--ref", help="branch to read (default: the repository's default branch)")
     parser.add_argument(
         "--skip-parallel", action="store_true", help="do not measure the two-process ingestion"
+    )
+    parser.add_argument(
+        "--skip-line-pass", action="store_true", help="do not measure rework and surviving lines"
     )
     args = parser.parse_args()
 
@@ -188,9 +191,27 @@ def main() -> None:
         "one_commit_resync_s": round(one_commit_s, 3),
     }
     print("partial:", json.dumps(result), file=sys.stderr, flush=True)
-    # The line-level pass (rework over `git log -p --unified=0`, surviving lines by blame),
-    # against `git log -p --unified=0` alone.
-    from partnerscope.evidence import rework, survival
+    if not args.skip_line_pass:
+        _line_pass(result, mirror, ref, repository)
+    if not args.skip_parallel:
+        from partnerscope.evidence.parallel import ingest_in_parallel_for_benchmark
+
+        Commit.objects.filter(repository=repository).delete()
+        Repository.objects.filter(pk=repository.pk).update(cursor={})
+        parallel_s, run = timed(
+            lambda: ingest_in_parallel_for_benchmark(Repository.objects.get(pk=repository.pk))
+        )
+        result["ingest_parallel_s"] = round(parallel_s, 3)
+        result["ratio_parallel_vs_git_log"] = round(parallel_s / git_log_s, 3)
+        result["parallel_stored_commits"] = Commit.objects.filter(repository=repository).count()
+    print(json.dumps(result))
+
+
+def _line_pass(result: dict, mirror, ref: str, repository) -> None:
+    """The line-level pass (rework over `git log -p --unified=0`, surviving lines by blame),
+    against `git log -p --unified=0` alone."""
+    from partnerscope.evidence import gitsafe, rework, survival
+    from partnerscope.evidence.models import Repository
 
     def git_log_patch_alone():
         with open(os.devnull, "wb") as sink:
@@ -212,18 +233,6 @@ def main() -> None:
         line_pass_ratio=round((rework_s + survival_s) / git_log_patch_s, 3),
         peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     )
-    if not args.skip_parallel:
-        from partnerscope.evidence.parallel import ingest_in_parallel_for_benchmark
-
-        Commit.objects.filter(repository=repository).delete()
-        Repository.objects.filter(pk=repository.pk).update(cursor={})
-        parallel_s, run = timed(
-            lambda: ingest_in_parallel_for_benchmark(Repository.objects.get(pk=repository.pk))
-        )
-        result["ingest_parallel_s"] = round(parallel_s, 3)
-        result["ratio_parallel_vs_git_log"] = round(parallel_s / git_log_s, 3)
-        result["parallel_stored_commits"] = Commit.objects.filter(repository=repository).count()
-    print(json.dumps(result))
 
 
 def _roster(membership, source: Path, ref: str | None) -> None:

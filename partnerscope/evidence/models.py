@@ -183,6 +183,10 @@ class SyncRun(TenantModel):
         return self.updated_at < timezone.now() - stale_after
 
     @property
+    def progress_unit(self) -> str:
+        return "files" if self.phase.startswith("Counting") else "commits"
+
+    @property
     def percent(self) -> int | None:
         if not self.progress_total:
             return None

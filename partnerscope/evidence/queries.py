@@ -129,6 +129,7 @@ class QueueEntry:
     last: object
     person_id: int | None
     suggestion: Vendor | None
+    person: object = None  # the known person, when the e-mail has one (set by the page)
 
 
 def unattributed_queue(membership, *, limit: int = 200) -> list[QueueEntry]:

@@ -161,6 +161,19 @@ def map_identity(*, membership, email: str, person: Person | None = None, new_na
     seen = Contribution.objects.visible_to(membership).filter(email=email)
     if not seen.exists():
         raise ValidationError({"email": "No commits by that e-mail address."})
+    owner = (
+        Identity.objects.filter(
+            organization_id=membership.organization_id, kind=Identity.Kind.EMAIL, value=email
+        )
+        .select_related("person")
+        .first()
+    )
+    if owner is not None and (person is None or person.pk != owner.person_id):
+        raise ValidationError(
+            {
+                "person": f"{email} already belongs to {owner.person}: add an assignment covering these dates on their page."
+            }
+        )
     if person is None:
         first = seen.order_by("authored_date").select_related("repository__engagement").first()
         name = new_name.strip() or first.name

@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from partnerscope.engagements.models import Person
 from partnerscope.evidence import services
 from partnerscope.evidence.forms import EvidenceFilterForm, MapIdentityForm, RepositoryForm
 from partnerscope.evidence.models import Commit, Contribution, Repository, SyncRun
@@ -174,6 +175,9 @@ def evidence_overview(request, org_slug):
 def unattributed(request, org_slug):
     m = request.membership
     entries = unattributed_queue(m)
+    known = Person.objects.visible_to(m).in_bulk([e.person_id for e in entries if e.person_id])
+    for entry in entries:
+        entry.person = known.get(entry.person_id)
     forms = [
         (
             entry,

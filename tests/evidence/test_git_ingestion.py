@@ -249,3 +249,15 @@ def test_a_person_deleted_from_the_roster_leaves_their_commits_unattributed(worl
     assert set(Contribution.objects.filter(email="ben@beta.test").values_list("status", flat=True)) == {
         "unattributed"
     }
+
+
+def test_a_known_email_cannot_be_mapped_to_a_second_person(world, roots):
+    repo = GitRepo(roots / "late")
+    # Ida is in-house from 2023; a commit from 2022 is hers but no assignment covers it.
+    repo.commit("Ida Inhouse", "ida@acme.test", "2022-06-01", {"x": "1\n"}, "before her assignment")
+    _sync(_register(world, roots / "late"))
+    entry = next(e for e in unattributed_queue(world.owner_m) if e.email == "ida@acme.test")
+    assert entry.person_id == world.inhouse.id
+    with pytest.raises(ValidationError, match="already belongs to Ida Inhouse"):
+        services.map_identity(membership=world.owner_m, email="ida@acme.test", vendor=None)
+    assert Person.objects.filter(name="Ida Inhouse").count() == 1
