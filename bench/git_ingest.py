@@ -194,13 +194,19 @@ def main() -> None:
     if not args.skip_line_pass:
         _line_pass(result, mirror, ref, repository)
     if not args.skip_parallel:
-        from partnerscope.evidence.parallel import ingest_in_parallel_for_benchmark
+        from partnerscope.evidence.attribution import attribute_repository
+        from partnerscope.evidence.parallel import ingest_in_parallel
 
         Commit.objects.filter(repository=repository).delete()
         Repository.objects.filter(pk=repository.pk).update(cursor={})
-        parallel_s, run = timed(
-            lambda: ingest_in_parallel_for_benchmark(Repository.objects.get(pk=repository.pk))
-        )
+        tip = gitsafe.list_refs(str(mirror))[ref]
+
+        def parallel_ingest():
+            fresh = Repository.objects.get(pk=repository.pk)
+            ingest_in_parallel(fresh, str(mirror), [tip], [], run_id=None, processes=2)
+            attribute_repository(fresh, only_pending=True)
+
+        parallel_s, _ = timed(parallel_ingest)
         result["ingest_parallel_s"] = round(parallel_s, 3)
         result["ratio_parallel_vs_git_log"] = round(parallel_s / git_log_s, 3)
         result["parallel_stored_commits"] = Commit.objects.filter(repository=repository).count()

@@ -38,13 +38,16 @@ EXTRA_AUTHORS = [
 BOT = ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com")
 
 
-def _email(person_id: int) -> str | None:
-    return (
-        Identity.objects.filter(person_id=person_id, kind=Identity.Kind.EMAIL)
-        .order_by("id")
-        .values_list("value", flat=True)
-        .first()
-    )
+def _emails(organization_id: int) -> dict[int, str]:
+    """Each person's first e-mail identity."""
+    emails: dict[int, str] = {}
+    for person_id, value in (
+        Identity.objects.filter(organization_id=organization_id, kind=Identity.Kind.EMAIL)
+        .order_by("-id")
+        .values_list("person_id", "value")
+    ):
+        emails[person_id] = value
+    return emails
 
 
 def _commits(engagement: Engagement, rng: random.Random) -> list[tuple]:
@@ -53,22 +56,25 @@ def _commits(engagement: Engagement, rng: random.Random) -> list[tuple]:
     start, end = engagement.start_date, min(engagement.end_date or today, today)
     assignments = list(Assignment.objects.filter(engagement=engagement).select_related("person"))
     inhouse = list(
-        Assignment.objects.filter(organization_id=engagement.organization_id, vendor__isnull=True)[:2]
+        Assignment.objects.filter(
+            organization_id=engagement.organization_id, vendor__isnull=True
+        ).select_related("person")[:2]
     )
+    emails = _emails(engagement.organization_id)
     commits = []
     day = start
     while day <= end:
         if day.weekday() < 5:
             for a in assignments:
                 if a.valid_from <= day and (a.valid_to is None or a.valid_to >= day) and rng.random() < 0.35:
-                    email = _email(a.person_id)
+                    email = emails.get(a.person_id)
                     if email:
                         files = rng.sample(FILES, rng.randint(1, 3))
                         commits.append(
                             (a.person.name, email, day, files, f"{rng.choice(VERBS)} {rng.choice(TOPICS)}")
                         )
             for a in inhouse:
-                if rng.random() < 0.05 and (email := _email(a.person_id)):
+                if rng.random() < 0.05 and (email := emails.get(a.person_id)):
                     commits.append((a.person.name, email, day, ["README.md"], "Document the release process"))
             if day > end - datetime.timedelta(days=90) and rng.random() < 0.08:
                 name, email = rng.choice(EXTRA_AUTHORS)

@@ -157,15 +157,3 @@ def ingest_in_parallel(
 
 def default_processes() -> int:
     return max(1, settings.GIT_PROCESSES)
-
-
-def ingest_in_parallel_for_benchmark(repository: Repository, processes: int = 2) -> IngestStats:
-    """The parallel path alone, on an existing mirror, for bench/git_ingest.py."""
-    from partnerscope.evidence.attribution import attribute_repository
-    from partnerscope.evidence.sync import _tips, mirror_path
-
-    mirror = mirror_path(repository)
-    tips = list(_tips(repository, mirror).values())
-    stats = ingest_in_parallel(repository, str(mirror), tips, [], run_id=None, processes=processes)
-    attribute_repository(repository, only_pending=True)
-    return stats

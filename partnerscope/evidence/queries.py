@@ -64,15 +64,13 @@ def summary_by_vendor(membership, **filters) -> list[GroupStats]:
     reverted = Exists(
         Commit.objects.filter(repository_id=OuterRef("repository_id"), reverts_sha=OuterRef("commit__sha"))
     )
+    scope = contributions_in_scope(membership, **filters)
     rows = (
-        contributions_in_scope(membership, **filters)
-        .values("status", "vendor_id")
+        scope.values("status", "vendor_id")
         .annotate(
             commits=Count("commit_id", distinct=True),
             people=Count("person_id", distinct=True),
             emails=Count("email", distinct=True),
-            additions=Sum("commit__additions"),
-            deletions=Sum("commit__deletions"),
             merges=Count("commit_id", distinct=True, filter=Q(commit__parent_count__gt=1)),
             co_authored=Count("commit_id", distinct=True, filter=Q(role=Contribution.Role.CO_AUTHOR)),
             authored=Count(
@@ -85,10 +83,6 @@ def summary_by_vendor(membership, **filters) -> list[GroupStats]:
                 distinct=True,
                 filter=Q(reverted, role=Contribution.Role.AUTHOR, commit__parent_count__lte=1),
             ),
-            rework_lines=Sum("commit__rework_lines"),
-            rework_base=Sum(
-                F("commit__additions") + F("commit__deletions"), filter=Q(commit__rework_lines__isnull=False)
-            ),
         )
         .order_by()
     )
@@ -98,6 +92,7 @@ def summary_by_vendor(membership, **filters) -> list[GroupStats]:
         vendor = vendors.get(row["vendor_id"]) if row["status"] == "vendor" else None
         key = f"vendor:{vendor.uid}" if vendor else row["status"]
         attributed = row["status"] in ("vendor", "inhouse")
+        lines = _line_totals(scope.filter(status=row["status"], vendor_id=row["vendor_id"]))
         result.append(
             GroupStats(
                 key=key,
@@ -105,19 +100,32 @@ def summary_by_vendor(membership, **filters) -> list[GroupStats]:
                 vendor=vendor,
                 commits=row["commits"],
                 contributors=row["people"] if attributed else row["emails"],
-                additions=row["additions"] or 0,
-                deletions=row["deletions"] or 0,
+                additions=lines["added"] or 0,
+                deletions=lines["deleted"] or 0,
                 merges=row["merges"],
                 co_authored=row["co_authored"],
                 authored=row["authored"],
                 reverted=row["reverted"],
-                rework_lines=row["rework_lines"] or 0,
-                rework_base=row["rework_base"] or 0,
+                rework_lines=lines["reworked"] or 0,
+                rework_base=lines["measured"] or 0,
             )
         )
     order = {"vendor": 0, "inhouse": 1, "unattributed": 2, "": 3, "bot": 4}
     result.sort(key=lambda g: (order.get(g.key.split(":")[0], 9), g.label.lower()))
     return result
+
+
+def _line_totals(group_contributions) -> dict:
+    """Line sums over the group's distinct commits: a commit two of its people wrote together
+    (author and co-author) counts its lines once, not once per person."""
+    commits = Commit.objects.filter(id__in=group_contributions.values("commit_id"))
+    # Aliases differ from the field names: Django refuses an aggregate named like a field it sums.
+    return commits.aggregate(
+        added=Sum("additions"),
+        deleted=Sum("deletions"),
+        reworked=Sum("rework_lines"),
+        measured=Sum(F("additions") + F("deletions"), filter=Q(rework_lines__isnull=False)),
+    )
 
 
 @dataclass

@@ -230,7 +230,8 @@ def repository_history(request, org_slug, uid):
         AuditEvent.objects.visible_to(request.membership)
         .filter(
             Q(object_uid=repository.uid)
-            | Q(object_type="syncrun", object_repr__startswith=f"sync of {repository}")
+            # Its sync runs by id: a name prefix would also match "app2" for "app".
+            | Q(object_type="syncrun", object_uid__in=repository.sync_runs.values("uid"))
         )
         .select_related("actor")[:300]
     )

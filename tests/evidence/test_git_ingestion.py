@@ -18,13 +18,6 @@ from partnerscope.orgs.models import Membership
 from tests.evidence.gitrepo import GitRepo
 
 
-@pytest.fixture
-def roots(settings, tmp_path):
-    settings.GIT_LOCAL_ROOTS = [str(tmp_path / "sources")]
-    settings.DATA_DIR = tmp_path / "data"
-    return tmp_path / "sources"
-
-
 def _register(world, path, **fields) -> Repository:
     return services.save_repository(
         membership=world.owner_m,
@@ -261,3 +254,14 @@ def test_a_known_email_cannot_be_mapped_to_a_second_person(world, roots):
     with pytest.raises(ValidationError, match="already belongs to Ida Inhouse"):
         services.map_identity(membership=world.owner_m, email="ida@acme.test", vendor=None)
     assert Person.objects.filter(name="Ida Inhouse").count() == 1
+
+
+def test_a_commit_two_people_of_one_vendor_wrote_counts_its_lines_once(world, roots):
+    repo = GitRepo(roots / "pair")
+    repo.commit(
+        "Ana Alpha", "ana@alpha.test", "2024-03-15", {"p.py": "one = 1\ntwo = 2\nthree = 3\n"},
+        "pairing within Alpha\n\nCo-authored-by: Max Mover <max@mover.test>",
+    )  # fmt: skip
+    _sync(_register(world, roots / "pair"))
+    alpha = _by_vendor(world)[f"vendor:{world.vendor_a.uid}"]
+    assert (alpha.commits, alpha.contributors, alpha.changed_lines) == (1, 2, 3)

@@ -8,7 +8,7 @@ from partnerscope.evidence.models import Commit, Repository, SurvivingLines
 from partnerscope.evidence.queries import knowledge_concentration, summary_by_vendor
 from partnerscope.orgs.models import Membership
 from tests.evidence.gitrepo import GitRepo
-from tests.evidence.test_git_ingestion import _register, _sync, roots  # noqa: F401 - fixture
+from tests.evidence.test_git_ingestion import _register, _sync
 
 
 def lines(tag: str, numbers) -> str:
@@ -16,7 +16,7 @@ def lines(tag: str, numbers) -> str:
 
 
 @pytest.fixture
-def history(roots):  # noqa: F811
+def history(roots):
     repo = GitRepo(roots / "signals")
     # Ana (vendor A) writes ten lines on day 1.
     repo.commit("Ana Alpha", "ana@alpha.test", "2024-03-01", {"f.py": lines("a", range(10))}, "ana writes f")
@@ -31,7 +31,7 @@ def history(roots):  # noqa: F811
     return repo
 
 
-def test_rework_counts_rewrites_of_lines_younger_than_21_days(world, history, roots):  # noqa: F811
+def test_rework_counts_rewrites_of_lines_younger_than_21_days(world, history, roots):
     repository = _register(world, roots / "signals")
     run = _sync(repository)
     assert run.status == "succeeded", run.message
@@ -48,7 +48,7 @@ def test_rework_counts_rewrites_of_lines_younger_than_21_days(world, history, ro
     assert groups[f"vendor:{world.vendor_a.uid}"].rework_rate == 0
 
 
-def test_knowledge_concentration_from_the_surviving_lines(world, history, roots):  # noqa: F811
+def test_knowledge_concentration_from_the_surviving_lines(world, history, roots):
     repository = _register(world, roots / "signals")
     _sync(repository)
     by_email = dict(SurvivingLines.objects.filter(path="f.py").values_list("email", "lines"))
@@ -67,7 +67,7 @@ def test_knowledge_concentration_from_the_surviving_lines(world, history, roots)
     assert knowledge_concentration(vendor_m, repository) is None
 
 
-def test_line_signals_are_incremental(world, history, roots):  # noqa: F811
+def test_line_signals_are_incremental(world, history, roots):
     repository = _register(world, roots / "signals")
     _sync(repository)
     history.commit(
