@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -48,6 +49,29 @@ def generate(path: Path, commits: int = 3000) -> None:
     subprocess.run(
         ["git", "--git-dir", str(path), "fast-import", "--quiet"], input=b"".join(lines), check=True
     )
+
+
+def add_commit(source: Path, ref: str, path: str = "") -> None:
+    """A new commit on the source branch: the same tree, or ``path`` with one line more."""
+    env = {**os.environ, "GIT_AUTHOR_NAME": "New", "GIT_AUTHOR_EMAIL": "new@example.test",
+           "GIT_COMMITTER_NAME": "New", "GIT_COMMITTER_EMAIL": "new@example.test"}  # fmt: skip
+
+    def git(*args, input=None):
+        return subprocess.run(
+            ["git", "--git-dir", str(source), *args], input=input, capture_output=True, check=True, env=env
+        ).stdout
+
+    tree = git("rev-parse", f"{ref}^{{tree}}").decode().strip()
+    if path:
+        blob = git("hash-object", "-w", "--stdin", input=git("show", f"{ref}:{path}") + b"one more line\n")
+        index = str(source / "bench-index")
+        env["GIT_INDEX_FILE"] = index
+        git("read-tree", tree)
+        git("update-index", "--cacheinfo", f"100644,{blob.decode().strip()},{path}")
+        tree = git("write-tree").decode().strip()
+        os.unlink(index)
+    new = git("commit-tree", tree, "-p", ref, "-m", "one more").decode().strip()
+    git("update-ref", ref, new)
 
 
 def timed(fn):
@@ -158,22 +182,7 @@ def main() -> None:
     assert "up to date" in run.message, run.message
 
     # One new commit on the source branch, then a re-sync (fetch, read, store, attribute).
-    env = {**os.environ, "GIT_AUTHOR_NAME": "New", "GIT_AUTHOR_EMAIL": "new@example.test",
-           "GIT_COMMITTER_NAME": "New", "GIT_COMMITTER_EMAIL": "new@example.test"}  # fmt: skip
-    tree = subprocess.run(
-        ["git", "--git-dir", str(source), "rev-parse", f"{ref}^{{tree}}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    new = subprocess.run(
-        ["git", "--git-dir", str(source), "commit-tree", tree, "-p", ref, "-m", "one more"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    ).stdout.strip()
-    subprocess.run(["git", "--git-dir", str(source), "update-ref", ref, new], check=True)
+    add_commit(source, ref)
     one_commit_s, run = timed(sync)
     assert run.new_commits == 1, run.message
 
@@ -192,7 +201,7 @@ def main() -> None:
     }
     print("partial:", json.dumps(result), file=sys.stderr, flush=True)
     if not args.skip_line_pass:
-        _line_pass(result, mirror, ref, repository)
+        _line_pass(result, mirror, source, ref, repository)
     if not args.skip_parallel:
         from partnerscope.evidence.attribution import attribute_repository
         from partnerscope.evidence.parallel import ingest_in_parallel
@@ -210,14 +219,22 @@ def main() -> None:
         result["ingest_parallel_s"] = round(parallel_s, 3)
         result["ratio_parallel_vs_git_log"] = round(parallel_s / git_log_s, 3)
         result["parallel_stored_commits"] = Commit.objects.filter(repository=repository).count()
+    shutil.rmtree(work, ignore_errors=True)  # the mirror and database copies are large
     print(json.dumps(result))
 
 
-def _line_pass(result: dict, mirror, ref: str, repository) -> None:
-    """The line-level pass (rework over `git log -p --unified=0`, surviving lines by blame),
-    against `git log -p --unified=0` alone."""
-    from partnerscope.evidence import gitsafe, rework, survival
-    from partnerscope.evidence.models import Repository
+def _line_pass(result: dict, mirror, source, ref: str, repository, blame_sample: int = 40) -> None:
+    """The first line-level pass (one diff walk: rework and surviving lines, then the
+    reconciliation with the tip), against `git log -p --unified=0` alone; and how often its
+    owner of a line agrees with `git blame` on a sample of files."""
+    import random
+
+    from django.db.models import Count
+
+    from partnerscope.evidence import gitsafe
+    from partnerscope.evidence.linepass import update_line_signals
+    from partnerscope.evidence.models import Commit, LineOwnership, Repository, SurvivingLines
+    from partnerscope.evidence.survival import agreement
 
     def git_log_patch_alone():
         with open(os.devnull, "wb") as sink:
@@ -227,16 +244,41 @@ def _line_pass(result: dict, mirror, ref: str, repository) -> None:
             )  # fmt: skip
 
     git_log_patch_s, _ = timed(git_log_patch_alone)
+    # From scratch, whatever the sync before measured.
+    Commit.objects.filter(repository=repository).update(rework_lines=None)
+    LineOwnership.objects.filter(repository=repository).delete()
+    SurvivingLines.objects.filter(repository=repository).delete()
+    Repository.objects.filter(pk=repository.pk).update(lines_tip="")
     fresh = Repository.objects.get(pk=repository.pk)
     head = gitsafe.list_refs(str(mirror))[ref]
-    rework_s, _ = timed(lambda: rework.update_rework(fresh, str(mirror), [head]))
-    survival_s, blamed = timed(lambda: survival.update_surviving_lines(fresh, str(mirror), head))
+    line_pass_s, _ = timed(lambda: update_line_signals(fresh, str(mirror), [head]))
+    files = list(
+        SurvivingLines.objects.filter(repository=repository)
+        .values("path")
+        .annotate(n=Count("id"))
+        .order_by("path")
+        .values_list("path", flat=True)
+    )
+    sample = random.Random(1).sample(files, min(blame_sample, len(files)))
+    by_walk = []
+    for path in sample:
+        rows = SurvivingLines.objects.filter(repository=repository, path=path).values_list("email", "lines")
+        by_walk.append((path, dict(rows)))
+    # A re-sync after one commit that changes one file, line-level pass included.
+    from partnerscope.evidence.services import queue_sync
+    from partnerscope.evidence.sync import run_sync
+
+    add_commit(source, ref, path=files[0])
+    one_commit_lines_s, run = timed(lambda: run_sync(queue_sync(Repository.objects.get(pk=repository.pk))))
+    assert run.new_commits == 1, run.message
     result.update(
+        one_commit_resync_with_line_pass_s=round(one_commit_lines_s, 3),
         git_log_patch_s=round(git_log_patch_s, 3),
-        rework_s=round(rework_s, 3),
-        survival_s=round(survival_s, 3),
-        blamed_files=blamed,
-        line_pass_ratio=round((rework_s + survival_s) / git_log_patch_s, 3),
+        line_pass_s=round(line_pass_s, 3),
+        line_pass_ratio=round(line_pass_s / git_log_patch_s, 3),
+        surviving_files=len(files),
+        blame_agreement=round(agreement(by_walk, str(mirror), head), 4),
+        blame_sample_files=len(sample),
         peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     )
 

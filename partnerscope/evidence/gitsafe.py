@@ -901,7 +901,9 @@ def default_branch(git_dir: str) -> str | None:
     return ref
 
 
-def rev_count(git_dir: str, rev: str | Iterable[str], *, exclude: Iterable[str] = ()) -> int:
+def rev_count(
+    git_dir: str, rev: str | Iterable[str], *, exclude: Iterable[str] = (), no_merges: bool = False
+) -> int:
     """Number of commits reachable from ``rev`` (one or several) but not from ``exclude``.
 
     Revisions are passed after ``--end-of-options``, so a ref named ``--output=x`` is a ref.
@@ -910,7 +912,8 @@ def rev_count(git_dir: str, rev: str | Iterable[str], *, exclude: Iterable[str] 
     excluded = [f"^{r}" for r in exclude]
     if not revs:
         return 0
-    out = run_git(git_dir, "rev-list", "--count", "--end-of-options", *revs, *excluded, "--")
+    flags = ["--no-merges"] if no_merges else []
+    out = run_git(git_dir, "rev-list", "--count", *flags, "--end-of-options", *revs, *excluded, "--")
     return int(out.strip() or 0)
 
 

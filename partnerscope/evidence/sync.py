@@ -18,10 +18,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from partnerscope.evidence import gitsafe, parallel, rework, survival
+from partnerscope.evidence import gitsafe, parallel
 from partnerscope.evidence.attribution import attribute_repository
 from partnerscope.evidence.gitlog import log_command, parse_log
 from partnerscope.evidence.ingest import Cancelled, IngestStats, ingest
+from partnerscope.evidence.linepass import update_line_signals
 from partnerscope.evidence.models import Commit, Repository, SyncRun
 
 log = logging.getLogger("partnerscope.evidence")
@@ -173,20 +174,16 @@ def run_sync(
 
 
 def _line_passes(repository: Repository, run: SyncRun, mirror: Path, tips: dict, on_progress) -> None:
-    """Rework (new commits) and surviving lines (files changed since the last pass)."""
-    _phase(run, "Measuring rework", progress_done=0, progress_total=None)
-    rework.update_rework(repository, str(mirror), list(tips.values()))
-    main_tip = next(iter(tips.values()))
+    """Rework (new commits) and surviving lines (commits since the last pass)."""
 
-    def show(done: int, total: int) -> None:
+    def show(phase: str, done: int, total: int | None) -> None:
         if SyncRun.objects.filter(pk=run.pk, cancel_requested=True).exists():
             raise Cancelled
-        _phase(run, "Counting surviving lines", progress_done=done, progress_total=total)
+        _phase(run, phase, progress_done=done, progress_total=total)
         if on_progress:
             on_progress(run)
 
-    survival.update_surviving_lines(repository, str(mirror), main_tip, progress=show)
-    repository.lines_tip = main_tip
+    update_line_signals(repository, str(mirror), list(tips.values()), progress=show)
 
 
 def _finish(run: SyncRun, repository: Repository, tips: dict, stats: IngestStats, message: str) -> SyncRun:

@@ -42,14 +42,20 @@ r = save_repository(membership=m, instance=Repository(engagement=e, name="app", 
 """
 DIGEST = """
 import hashlib
-from partnerscope.evidence.models import Commit, FileChange, Contribution
+from array import array
+from partnerscope.evidence.models import Commit, FileChange, Contribution, LineOwnership, SurvivingLines
 h = hashlib.sha256()
-for row in Commit.objects.order_by("sha").values_list("sha", "author_email", "authored_date", "additions", "deletions", "files_changed", "parent_count"):
+for row in Commit.objects.order_by("sha").values_list("sha", "author_email", "authored_date", "additions", "deletions", "files_changed", "parent_count", "rework_lines"):
     h.update(repr(row).encode())
 for row in FileChange.objects.order_by("commit__sha", "path").values_list("commit__sha", "path", "additions", "deletions", "excluded"):
     h.update(repr(row).encode())
 for row in Contribution.objects.order_by("commit__sha", "email").values_list("commit__sha", "email", "role", "status", "vendor__name"):
     h.update(repr(row).encode())
+for row in SurvivingLines.objects.order_by("path", "email").values_list("path", "email", "lines"):
+    h.update(repr(row).encode())
+for path, emails, digests, owners in LineOwnership.objects.order_by("path").values_list("path", "emails", "digests", "owners"):
+    lines = sorted(zip(array("I", bytes(digests)), (emails[i] for i in array("I", bytes(owners)))))
+    h.update(repr((path, lines)).encode())
 print(Commit.objects.count(), FileChange.objects.count(), Contribution.objects.count(), h.hexdigest())
 """
 
@@ -124,6 +130,25 @@ def databases(tmp_path, django_db_blocker):
             db.drop()
 
 
+def _run_and_kill(db: Database, rows: str, threshold: int) -> bool:
+    """Run a sync and SIGKILL it (git and the parser, mid-batch) once ``rows`` reach
+    ``threshold``. False if it finished first."""
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "sync", "crashrepo0000001"], cwd=ROOT, env=db.env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    killed = False
+    while process.poll() is None and time.monotonic() < deadline:
+        if db.count(rows) >= threshold:
+            os.killpg(process.pid, signal.SIGKILL)
+            killed = True
+            break
+        time.sleep(0.02)
+    process.wait()
+    return killed
+
+
 def test_kill_9_during_sync_then_resume_gives_the_same_rows(tmp_path, databases):
     generate_history(tmp_path / "src" / "app.git", 2500)
     reference = databases("reference")
@@ -135,20 +160,7 @@ def test_kill_9_during_sync_then_resume_gives_the_same_rows(tmp_path, databases)
     crashed.env["PARTNERSCOPE_GIT_BATCH_COMMITS"] = "100"
     kills = 0
     for step in (1, 500, 500):
-        threshold = crashed.count("evidence_commit") + step
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", "sync", "crashrepo0000001"], cwd=ROOT, env=crashed.env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + 120
-        killed = False
-        while process.poll() is None and time.monotonic() < deadline:
-            if crashed.count("evidence_commit") >= threshold:
-                os.killpg(process.pid, signal.SIGKILL)  # git and the parser, mid-batch
-                killed = True
-                break
-            time.sleep(0.02)
-        process.wait()
+        killed = _run_and_kill(crashed, "evidence_commit", crashed.count("evidence_commit") + step)
         kills += killed
         if not killed:
             break  # it finished on its own: nothing left to interrupt
@@ -158,6 +170,11 @@ def test_kill_9_during_sync_then_resume_gives_the_same_rows(tmp_path, databases)
             "from partnerscope.evidence.models import Repository; print(Repository.objects.get().cursor)"
         )
         assert cursor == "{}", "a killed sync must not have moved the cursor"
+    # Once more, killed in the line-level pass, once it has stored some rework counts.
+    assert _run_and_kill(crashed, "evidence_commit WHERE rework_lines IS NOT NULL", 1), (
+        "not killed in the line pass"
+    )
+    assert crashed.count("evidence_lineownership") == 0, "surviving lines move only when the pass completes"
 
     result = crashed.manage("sync", "crashrepo0000001", check=False)
     assert "Succeeded" in result.stdout, result.stdout + result.stderr

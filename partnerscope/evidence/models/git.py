@@ -1,4 +1,4 @@
-"""Evidence from git: repositories, commits, per-file changes and contributions.
+"""Evidence from git: repositories, sync runs, commits, per-file changes and contributions.
 
 Ingestion writes ``Commit`` and ``FileChange`` rows (natural key: repository and sha) and one
 ``Contribution`` per author and co-author. Attribution is separate: it fills a contribution's
@@ -127,8 +127,8 @@ class Repository(TenantModel):
         return [line.strip() for line in getattr(self, field).splitlines() if line.strip()]
 
 
-class SyncRun(TenantModel):
-    """One sync of a repository: queued, running with progress, then its outcome."""
+class RunBase(TenantModel):
+    """One sync of a source: queued, running with progress, then its outcome."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -137,7 +137,6 @@ class SyncRun(TenantModel):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
-    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="sync_runs")
     requested_by = models.ForeignKey(
         "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -145,7 +144,6 @@ class SyncRun(TenantModel):
     phase = models.CharField(max_length=60, blank=True)
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(null=True, blank=True)
-    new_commits = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True, help_text="The outcome, or what went wrong, in words")
     cancel_requested = models.BooleanField(default=False)
     # Which process runs it, so a run whose process died (kill -9, reboot) can be told apart
@@ -155,13 +153,9 @@ class SyncRun(TenantModel):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
-    vendor_q = staticmethod(lambda vendor_id: models.Q(repository__engagement__vendor_id=vendor_id))
-
     class Meta:
+        abstract = True
         ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"sync of {self.repository} ({self.status})"
 
     @property
     def is_active(self) -> bool:
@@ -182,15 +176,32 @@ class SyncRun(TenantModel):
             return False
         return self.updated_at < timezone.now() - stale_after
 
-    @property
-    def progress_unit(self) -> str:
-        return "files" if self.phase.startswith("Counting") else "commits"
+    progress_unit = "items"
 
     @property
     def percent(self) -> int | None:
         if not self.progress_total:
             return None
         return min(100, round(100 * self.progress_done / self.progress_total))
+
+
+class SyncRun(RunBase):
+    """One sync of a repository."""
+
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="sync_runs")
+    new_commits = models.PositiveIntegerField(default=0)
+
+    vendor_q = staticmethod(lambda vendor_id: models.Q(repository__engagement__vendor_id=vendor_id))
+
+    class Meta(RunBase.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"sync of {self.repository} ({self.status})"
+
+    @property
+    def progress_unit(self) -> str:
+        return "files" if self.phase.startswith("Counting") else "commits"
 
 
 class Commit(EvidenceModel):
@@ -294,7 +305,7 @@ class Contribution(EvidenceModel):
 
 
 class SurvivingLines(EvidenceModel):
-    """Lines of a file at the tip, by who last wrote them (git blame): knowledge concentration."""
+    """Lines of a file at the tip, by who wrote them (see survival.py): knowledge concentration."""
 
     repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="surviving_lines")
     path = models.TextField()
@@ -308,3 +319,23 @@ class SurvivingLines(EvidenceModel):
             models.UniqueConstraint(fields=["repository", "path", "email"], name="unique_surviving_lines")
         ]
         indexes = [models.Index(fields=["repository", "email"])]
+
+
+class LineOwnership(EvidenceModel):
+    """The live lines of a file at ``Repository.lines_tip`` and who wrote each (survival.py).
+
+    The state the next line-level pass continues from, so it walks only new commits: the
+    CRC-32 of each line and the index of its author in ``emails``, as two little-endian
+    arrays of 32-bit integers.
+    """
+
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="line_ownership")
+    path = models.TextField()
+    emails = models.JSONField(default=list)
+    digests = models.BinaryField()
+    owners = models.BinaryField()
+
+    vendor_q = None  # internal state behind SurvivingLines; never shown as such
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["repository", "path"], name="unique_line_ownership")]
