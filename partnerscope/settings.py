@@ -236,3 +236,12 @@ GIT_LOCAL_ROOTS = env_list("PARTNERSCOPE_GIT_LOCAL_ROOTS", [str(DATA_DIR / "repo
 GIT_PROCESSES = env_int("PARTNERSCOPE_GIT_PROCESSES", min(4, os.cpu_count() or 1))
 # Commits written per transaction (each batch is also a checkpoint of progress).
 GIT_BATCH_COMMITS = env_int("PARTNERSCOPE_GIT_BATCH_COMMITS", 1000)
+
+# Trackers (GitHub, GitLab, Jira): tokens are encrypted with these Fernet keys (newest first;
+# derived from SECRET_KEY when empty); calls time out, retry server errors, and wait for a
+# rate limit to reset at most this long before the sync stops with a message.
+TOKEN_KEYS = env_list("PARTNERSCOPE_TOKEN_KEYS", [])
+TRACKER_TIMEOUT_SECONDS = env_int("PARTNERSCOPE_TRACKER_TIMEOUT", 30)
+TRACKER_RETRIES = env_int("PARTNERSCOPE_TRACKER_RETRIES", 4)
+TRACKER_MAX_WAIT_SECONDS = env_int("PARTNERSCOPE_TRACKER_MAX_WAIT", 900)
+TRACKER_RUNS_DAYS = env_int("PARTNERSCOPE_TRACKER_RUNS_DAYS", 180)  # CI history read by a first sync

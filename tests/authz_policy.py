@@ -72,6 +72,18 @@ ORG_URLS = {
     "repository_sync": ("edit", "repository", ["POST"]),
     "sync_progress": ("view", "syncrun", ["GET"]),
     "sync_cancel": ("edit", "syncrun", ["POST"]),
+    "connection_list": ("view", None, ["GET"]),
+    "connection_create": ("edit", None, ["GET", "POST"]),
+    "connection_detail": ("view", "connection", ["GET"]),
+    "connection_edit": ("edit", "connection", ["GET", "POST"]),
+    "connection_delete": ("edit", "connection", ["GET", "POST"]),
+    "connection_sync": ("edit", "connection", ["POST"]),
+    "connector_run_progress": ("view", "connectorrun", ["GET"]),
+    "connector_run_cancel": ("edit", "connectorrun", ["POST"]),
+    "pull_request_list": ("view", None, ["GET"]),
+    "work_item_list": ("view", None, ["GET"]),
+    "deployment_list": ("view", None, ["GET"]),
+    "incident_list": ("view", None, ["GET"]),
 }
 
 # The token of the viewer: its holder and the owner reach it, nobody else does.
@@ -92,6 +104,8 @@ LIST_VENDOR_IDS = {
     "vendor_list": lambda ctx: {v.id for v in ctx["table"].rows},
     "engagement_list": lambda ctx: {e.vendor_id for e in ctx["table"].rows},
     "repository_list": lambda ctx: {r.engagement.vendor_id for r in ctx["table"].rows},
+    "connection_list": lambda ctx: {c.engagement.vendor_id for c in ctx["table"].rows},
+    "pull_request_list": lambda ctx: {p.vendor_id for p in ctx["table"].rows},
 }
 
 # API operations: operationId -> the object its path names ("own" objects belong to vendor A).
@@ -141,6 +155,17 @@ API_OPERATIONS = {
     "evidence_summary": None,
     "list_unattributed": None,
     "map_unattributed_identity": None,
+    "list_connections": None,
+    "create_connection": None,
+    "get_connection": "connection",
+    "update_connection": "connection",
+    "delete_connection": "connection",
+    "start_connection_sync": "connection",
+    "get_connector_sync": "connectorrun",
+    "list_pull_requests": None,
+    "list_work_items": None,
+    "list_deployments": None,
+    "list_incidents": None,
 }
 
 # API operations that need "view_internal" rather than "view" (client-only, like their pages).

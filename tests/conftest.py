@@ -15,7 +15,9 @@ from django.test import Client
 
 from partnerscope.engagements.models import Assignment, Engagement, Identity, Person
 from partnerscope.engagements.services import save_roster_record
-from partnerscope.evidence.models import Repository
+from partnerscope.evidence.connector_services import save_connection
+from partnerscope.evidence.connectors.store import store_pull_requests
+from partnerscope.evidence.models import Connection, Repository
 from partnerscope.evidence.services import save_repository
 from partnerscope.orgs import services as org_services
 from partnerscope.orgs.models import Membership, Organization
@@ -98,6 +100,18 @@ def _engagement(m, vendor, name):
     )
 
 
+def pull_request_row(number: int, login: str, created: datetime.datetime, **fields) -> dict:
+    """A pull request as the connectors' mapping gives it (see connectors/github/mapping.py)."""
+    return {
+        "number": number, "title": f"Change {number}", "url": "", "state": "merged", "draft": False,
+        "created_at": created, "updated_at": created, "ready_at": created, "first_commit_at": created,
+        "merged_at": created + datetime.timedelta(hours=5), "closed_at": created + datetime.timedelta(hours=5),
+        "merge_commit_sha": "", "additions": 10, "deletions": 2, "changed_files": 1, "commit_count": 1,
+        "labels": [], "actor": login, "acted_on": created.date(), "is_bot": False, "commits": [], "reviews": [],
+        **fields,
+    }  # fmt: skip
+
+
 def _person(m, name, email, assignments):
     p = save_roster_record(membership=m, instance=Person(name=name, email=email, notes="client-only"))
     save_roster_record(membership=m, instance=Identity(person=p, kind="email", value=email))
@@ -151,6 +165,26 @@ def world(db) -> World:
                 name=f"{engagement.vendor.name} app",
                 source="https://git.example.test/app.git",
             ),
+        )
+
+    # Each engagement's GitHub project with one pull request by its vendor's engineer.
+    for engagement, person, login in (
+        (engagement_a, person_a, "ana-alpha"),
+        (engagement_b, person_b, "ben-beta"),
+    ):
+        save_roster_record(membership=owner_m, instance=Identity(person=person, kind="github", value=login))
+        connection = save_connection(
+            membership=owner_m,
+            instance=Connection(
+                engagement=engagement,
+                name=f"{engagement.vendor.name} GitHub",
+                kind="github",
+                project=f"acme/{login}",
+            ),
+            token="ghp_fixture0000000000",
+        )
+        store_pull_requests(
+            connection, [pull_request_row(1, login, datetime.datetime(2024, 3, 1, tzinfo=datetime.UTC))]
         )
 
     users = {"owner": owner}

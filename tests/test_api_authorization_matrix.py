@@ -10,7 +10,8 @@ from django.test import Client
 
 from partnerscope.api.router import api
 from partnerscope.engagements.models import Assignment, Identity
-from partnerscope.evidence.models import Repository, SyncRun
+from partnerscope.evidence.connectors.secrets import encrypt_token
+from partnerscope.evidence.models import Connection, ConnectorRun, Repository, SyncRun
 from partnerscope.orgs import services as org_services
 from partnerscope.orgs.models import Membership
 from partnerscope.vendors.models import (
@@ -77,6 +78,13 @@ def _path_kwargs(world, scope: str) -> dict:
             source="https://git.example.test/x.git",
         )
     run = SyncRun.objects.create(organization_id=repository.organization_id, repository=repository)
+    connection = Connection.objects.create(
+        organization_id=repository.organization_id, engagement=engagement, name=f"matrix {scope}",
+        kind="github", project="acme/matrix", token_encrypted=encrypt_token("ghp_matrix"),
+    )  # fmt: skip
+    connector_run = ConnectorRun.objects.create(
+        organization_id=repository.organization_id, connection=connection
+    )
     kwargs = {
         "vendor": {"uid": vendor.uid},
         "engagement": {"uid": engagement.uid},
@@ -88,6 +96,8 @@ def _path_kwargs(world, scope: str) -> dict:
         },
         "repository": {"uid": repository.uid},
         "syncrun": {"uid": run.uid},
+        "connection": {"uid": connection.uid},
+        "connectorrun": {"uid": connector_run.uid},
     }
     for kind, model in CHILD_MODELS.items():
         kwargs[f"vendor_{kind}"] = {

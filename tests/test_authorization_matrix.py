@@ -10,7 +10,8 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from partnerscope.engagements.models import Assignment, Identity
-from partnerscope.evidence.models import Repository, SyncRun
+from partnerscope.evidence.connectors.secrets import encrypt_token
+from partnerscope.evidence.models import Connection, ConnectorRun, Repository, SyncRun
 from partnerscope.orgs import services as org_services
 from partnerscope.orgs.models import Membership
 from partnerscope.vendors.models import RateCardLine, Skill
@@ -64,6 +65,11 @@ def _objects(world, scope: str) -> dict:
         source="https://example.test/app.git",
     )
     run = SyncRun.objects.create(organization_id=vendor.organization_id, repository=repository)
+    connection = Connection.objects.create(
+        organization_id=vendor.organization_id, engagement=engagement, name="matrix", kind="github",
+        project="acme/matrix", token_encrypted=encrypt_token("ghp_matrix"),
+    )  # fmt: skip
+    connector_run = ConnectorRun.objects.create(organization_id=vendor.organization_id, connection=connection)
     return {
         None: {},
         "vendor": {"uid": vendor.uid},
@@ -79,6 +85,8 @@ def _objects(world, scope: str) -> dict:
         "token": {"uid": token.uid},
         "repository": {"uid": repository.uid},
         "syncrun": {"uid": run.uid},
+        "connection": {"uid": connection.uid},
+        "connectorrun": {"uid": connector_run.uid},
     }
 
 

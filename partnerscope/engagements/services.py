@@ -72,10 +72,11 @@ def _assignment_rules(a: Assignment) -> None:
 
 def _identity_rules(identity: Identity) -> None:
     identity.value = identity.value.strip()
-    if identity.kind == Identity.Kind.EMAIL:
+    if identity.kind in (Identity.Kind.EMAIL, Identity.Kind.GITHUB, Identity.Kind.GITLAB):
+        # E-mail addresses and GitHub/GitLab usernames are case-insensitive.
         identity.value = identity.value.lower()
-        if "@" not in identity.value:
-            raise ValidationError({"value": "An e-mail identity needs an address such as ana@example.com."})
+    if identity.kind == Identity.Kind.EMAIL and "@" not in identity.value:
+        raise ValidationError({"value": "An e-mail identity needs an address such as ana@example.com."})
 
 
 def _engagement_rules(engagement: Engagement) -> None:
@@ -111,10 +112,11 @@ RULES = {Assignment: _assignment_rules, Identity: _identity_rules, Engagement: _
 def _reattribute(organization_id: int, person_ids, values=()) -> None:
     """Evidence follows the roster: contributions of the people and identity values touched
     are attributed again, in the same transaction as the roster change."""
-    from partnerscope.evidence.attribution import reattribute_person
+    from partnerscope.evidence.attribution import reattribute_actors, reattribute_person
 
     for person_id in dict.fromkeys(person_ids):
         reattribute_person(organization_id, person_id, list(values))
+        reattribute_actors(organization_id, person_id, list(values))
         values = ()
 
 

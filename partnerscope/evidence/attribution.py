@@ -66,3 +66,51 @@ def reattribute_person(organization_id: int, person_id: int | None, values: list
     for start in range(0, len(ids), 5000):
         updated += attribute(Contribution.objects.filter(id__in=ids[start : start + 5000]))
     return updated
+
+
+def attribute_actors(rows) -> int:
+    """The same for tracker records (pull requests, reviews, work items, deployments,
+    incidents): the actor's username identity of the record's system, on the record's date."""
+    model = rows.model
+    person = Identity.objects.filter(
+        organization_id=OuterRef("organization_id"), kind=OuterRef("actor_kind"), value=OuterRef("actor")
+    ).values("person_id")[:1]
+    covering = (
+        Assignment.objects.filter(person_id=OuterRef("person_id"), valid_from__lte=OuterRef("acted_on"))
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=OuterRef("acted_on")))
+        .order_by("-valid_from", "-id")
+        .values("id")[:1]
+    )
+    vendor_of = Assignment.objects.filter(id=OuterRef("assignment_id")).values("vendor_id")[:1]
+    rows.update(person_id=Subquery(person))
+    rows.update(assignment_id=Subquery(covering))
+    rows.update(vendor_id=Subquery(vendor_of))
+    return rows.update(
+        status=Case(
+            When(is_bot=True, then=Value(model.Status.BOT)),
+            When(assignment_id__isnull=True, then=Value(model.Status.UNATTRIBUTED)),
+            When(vendor_id__isnull=True, then=Value(model.Status.INHOUSE)),
+            default=Value(model.Status.VENDOR),
+        )
+    )
+
+
+def tracker_models():
+    from partnerscope.evidence.models import Deployment, Incident, PullRequest, Review, WorkItem
+
+    return (PullRequest, Review, WorkItem, Deployment, Incident)
+
+
+def reattribute_actors(organization_id: int, person_id: int | None, values: list[str] = ()) -> int:
+    """After a roster change, the tracker records of this person or of these usernames."""
+    condition = Q(actor__in=[v.lower() for v in values] + list(values))
+    if person_id is not None:
+        condition |= Q(person_id=person_id)
+    updated = 0
+    for model in tracker_models():
+        ids = list(
+            model.objects.filter(condition, organization_id=organization_id).values_list("id", flat=True)
+        )
+        for start in range(0, len(ids), 5000):
+            updated += attribute_actors(model.objects.filter(id__in=ids[start : start + 5000]))
+    return updated

@@ -55,3 +55,35 @@ class MapIdentityForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["person"].queryset = Person.objects.visible_to(membership)
         self.fields["vendor"].queryset = Vendor.objects.visible_to(membership)
+
+
+class ConnectionForm(ScopedModelForm):
+    """A connection; the token is write-only: empty keeps the stored one, never shown again."""
+
+    token = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="A read-only token (GitHub: a fine-grained token with read access to the repository's "
+        "contents, pull requests, issues, deployments and actions). Leave empty to keep the stored one.",
+    )
+
+    class Meta:
+        from partnerscope.evidence.models import Connection
+
+        model = Connection
+        fields = [
+            "engagement", "name", "kind", "base_url", "project", "production_environments",
+            "incident_labels", "hotfix_refs", "allow_private_host",
+        ]  # fmt: skip
+        widgets = {
+            "production_environments": forms.Textarea(attrs={"rows": 4}),
+            "incident_labels": forms.Textarea(attrs={"rows": 4}),
+            "hotfix_refs": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.token_hint:
+            self.fields["token"].help_text = (
+                f"Stored: {self.instance.token_hint}. " + self.fields["token"].help_text
+            )

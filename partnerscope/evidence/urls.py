@@ -1,6 +1,6 @@
 from django.urls import path
 
-from partnerscope.evidence import views
+from partnerscope.evidence import connection_views, views
 
 urlpatterns = [
     path("evidence/", views.evidence_overview, name="evidence_overview"),
@@ -15,4 +15,22 @@ urlpatterns = [
     path("repositories/<str:uid>/sync/", views.repository_sync, name="repository_sync"),
     path("syncs/<str:uid>/", views.sync_progress, name="sync_progress"),
     path("syncs/<str:uid>/cancel/", views.sync_cancel, name="sync_cancel"),
+    path("connections/", connection_views.connection_list, name="connection_list"),
+    path("connections/new/", connection_views.connection_create, name="connection_create"),
+    path("connections/<str:uid>/", connection_views.connection_detail, name="connection_detail"),
+    path("connections/<str:uid>/edit/", connection_views.connection_edit, name="connection_edit"),
+    path("connections/<str:uid>/delete/", connection_views.connection_delete, name="connection_delete"),
+    path("connections/<str:uid>/sync/", connection_views.connection_sync, name="connection_sync"),
+    path(
+        "connector-syncs/<str:uid>/", connection_views.connector_run_progress, name="connector_run_progress"
+    ),
+    path(
+        "connector-syncs/<str:uid>/cancel/",
+        connection_views.connector_run_cancel,
+        name="connector_run_cancel",
+    ),
+    path("pull-requests/", connection_views.pull_request_list, name="pull_request_list"),
+    path("work-items/", connection_views.work_item_list, name="work_item_list"),
+    path("deployments/", connection_views.deployment_list, name="deployment_list"),
+    path("incidents/", connection_views.incident_list, name="incident_list"),
 ]

@@ -11,7 +11,7 @@ from django.db import models
 from partnerscope.orgs.models import AuditEvent, Organization
 
 # Never copied into the audit log.
-SECRET_FIELDS = {"password", "key_hash", "token_hash"}
+SECRET_FIELDS = {"password", "key_hash", "token_hash", "token_encrypted"}
 
 
 def _json_value(value: Any) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 
 
@@ -28,6 +29,24 @@ class Table:
     query: str
     filters: dict[str, str] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
+    page: Page | None = None  # when paginated, ``rows`` holds this page's rows
+
+    def _page_url(self, number: int) -> str:
+        return "?" + urlencode(
+            {k: v for k, v in {**self.params, "sort": self.sort, "page": number}.items() if v}
+        )
+
+    @property
+    def previous_url(self) -> str | None:
+        return (
+            self._page_url(self.page.previous_page_number())
+            if self.page and self.page.has_previous()
+            else None
+        )
+
+    @property
+    def next_url(self) -> str | None:
+        return self._page_url(self.page.next_page_number()) if self.page and self.page.has_next() else None
 
     def header(self):
         """(column, url to sort by it, current direction or '')."""
@@ -53,6 +72,7 @@ def build_table(
     default_sort: str,
     search: list[str] = (),
     filters: dict[str, str] | None = None,
+    per_page: int | None = None,
 ) -> Table:
     """``filters`` maps a query parameter to the ORM lookup it filters on (exact match)."""
     filters = filters or {}
@@ -76,4 +96,11 @@ def build_table(
     order = sortable[key]
     rows = rows.order_by(f"-{order}" if sort.startswith("-") else order, "pk")
     params = {"q": query, **applied}
-    return Table(rows=rows, columns=columns, sort=sort, query=query, filters=applied, params=params)
+    page = None
+    if per_page:
+        # A bad page number shows the nearest page rather than an error.
+        page = Paginator(rows, per_page).get_page(request.GET.get("page"))
+        rows = page.object_list
+    return Table(
+        rows=rows, columns=columns, sort=sort, query=query, filters=applied, params=params, page=page
+    )

@@ -1,4 +1,4 @@
-"""Evidence tables: git (git.py)."""
+"""Evidence tables: git (git.py) and the trackers and deployment systems (tracker.py)."""
 
 from partnerscope.evidence.models.git import (  # noqa: F401
     DEFAULT_BOT_PATTERNS,
@@ -12,4 +12,17 @@ from partnerscope.evidence.models.git import (  # noqa: F401
     RunBase,
     SurvivingLines,
     SyncRun,
+)
+from partnerscope.evidence.models.tracker import (  # noqa: F401
+    Attributed,
+    Connection,
+    ConnectorRun,
+    Deployment,
+    DeploymentCommit,
+    Incident,
+    PullRequest,
+    PullRequestCommit,
+    Review,
+    WorkItem,
+    WorkItemEvent,
 )

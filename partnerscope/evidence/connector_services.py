@@ -1,0 +1,111 @@
+"""State changes of tracker connections and their syncs."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from partnerscope.evidence.connectors.secrets import encrypt_token, token_hint
+from partnerscope.evidence.connectors.urlguard import UnsafeURL, check_url
+from partnerscope.evidence.models import Connection, ConnectorRun
+from partnerscope.orgs import audit
+from partnerscope.orgs.permissions import check_perm
+from partnerscope.orgs.records import delete_record, save_record
+from partnerscope.orgs.roles import Perm
+
+
+def _connection_rules(connection: Connection) -> None:
+    if connection.base_url:
+        try:
+            connection.base_url = check_url(connection.base_url, allow_private=connection.allow_private_host)
+        except UnsafeURL as exc:
+            raise ValidationError({"base_url": str(exc)}) from None
+    if connection.kind == Connection.Kind.GITHUB and connection.project.strip().strip("/").count("/") != 1:
+        raise ValidationError({"project": "A GitHub project is owner/repository, for example acme/shop."})
+    if not connection.token_encrypted:
+        raise ValidationError({"token": "A token is needed to read the project."})
+
+
+def save_connection(*, membership, instance: Connection, token: str = "", remote_addr=None) -> Connection:
+    """Create or edit a connection. ``token``: a new token (empty keeps the stored one)."""
+    old = None if instance._state.adding else Connection.objects.get(pk=instance.pk)
+    was_private = bool(old and old.allow_private_host)
+    if instance.allow_private_host and not was_private and not membership.has_perm(Perm.ADMIN):
+        raise ValidationError(
+            {"allow_private_host": "Only an owner can allow a server on a private address."}
+        )
+    if token.strip():
+        instance.token_encrypted = encrypt_token(token.strip())
+        instance.token_hint = token_hint(token.strip())
+    if old is not None and (old.project, old.base_url, old.kind) != (
+        instance.project,
+        instance.base_url,
+        instance.kind,
+    ):
+        instance.cursor = {}  # another project is another history: read it from the start
+    return save_record(
+        membership=membership, instance=instance, rules=_connection_rules, remote_addr=remote_addr
+    )
+
+
+def delete_connection(*, membership, instance: Connection, remote_addr=None) -> None:
+    delete_record(membership=membership, instance=instance, remote_addr=remote_addr)
+
+
+@transaction.atomic
+def queue_connection_sync(connection: Connection, *, user=None) -> ConnectorRun:
+    Connection.objects.select_for_update().filter(pk=connection.pk).first()
+    active = ConnectorRun.objects.filter(
+        connection=connection, status__in=[ConnectorRun.Status.QUEUED, ConnectorRun.Status.RUNNING]
+    )
+    for stale in active:
+        if stale.is_abandoned():
+            ConnectorRun.objects.filter(pk=stale.pk).update(
+                status=ConnectorRun.Status.FAILED,
+                finished_at=timezone.now(),
+                message="Interrupted: the process running it stopped. The next sync resumes where it was.",
+            )
+    if active.all().exists():
+        raise ValidationError("A sync of this connection is already queued or running.")
+    run = ConnectorRun.objects.create(
+        organization_id=connection.organization_id, connection=connection, requested_by=user
+    )
+    audit.record(
+        actor=user, organization=connection.organization, action="partnerscope.connectorrun.created", obj=run
+    )
+    return run
+
+
+@transaction.atomic
+def start_connection_sync(*, membership, connection: Connection, enqueue: bool = True) -> ConnectorRun:
+    check_perm(membership, Perm.EDIT)
+    if connection.organization_id != membership.organization_id:
+        raise ValidationError("That connection does not exist.")
+    run = queue_connection_sync(connection, user=membership.user)
+    if enqueue:
+        from partnerscope.evidence.tasks import sync_connection
+
+        transaction.on_commit(lambda: sync_connection.enqueue(run.id))
+    return run
+
+
+@transaction.atomic
+def cancel_connection_sync(*, membership, run: ConnectorRun) -> None:
+    check_perm(membership, Perm.EDIT)
+    if run.organization_id != membership.organization_id:
+        raise ValidationError("That sync does not exist.")
+    if not run.is_active:
+        raise ValidationError("This sync has already ended.")
+    if run.status == ConnectorRun.Status.QUEUED:
+        ConnectorRun.objects.filter(pk=run.pk).update(
+            status=ConnectorRun.Status.CANCELLED, message="Cancelled before it started."
+        )
+    else:
+        ConnectorRun.objects.filter(pk=run.pk).update(cancel_requested=True)
+    audit.record(
+        actor=membership.user,
+        organization=membership.organization,
+        action="partnerscope.connectorrun.cancelled",
+        obj=run,
+    )

@@ -1,0 +1,122 @@
+"""One connector sync end to end, in the worker or the CLI, reporting on its ConnectorRun."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+
+from django.db import transaction
+from django.utils import timezone
+
+from partnerscope.evidence.connectors.derive import derive_incidents, link_deployment_commits
+from partnerscope.evidence.connectors.github.client import GitHubClient
+from partnerscope.evidence.connectors.github.sync import GitHubSync
+from partnerscope.evidence.connectors.http import SourceError
+from partnerscope.evidence.connectors.secrets import TokenUnavailable, decrypt_token
+from partnerscope.evidence.connectors.store import save_cursor
+from partnerscope.evidence.connectors.urlguard import UnsafeURL
+from partnerscope.evidence.models import Connection, ConnectorRun
+
+log = logging.getLogger("partnerscope.evidence")
+
+CONNECTORS = {Connection.Kind.GITHUB: (GitHubClient, GitHubSync)}
+
+
+class Cancelled(Exception):
+    pass
+
+
+def run_connector_sync(
+    run: ConnectorRun,
+    *,
+    transport=None,
+    sleep: Callable[[float], None] = time.sleep,
+    on_progress: Callable[[ConnectorRun], None] | None = None,
+) -> ConnectorRun:
+    connection = run.connection
+    run.status, run.started_at = ConnectorRun.Status.RUNNING, timezone.now()
+    run.worker_host, run.worker_pid = socket.gethostname(), os.getpid()
+    run.save(update_fields=["status", "started_at", "worker_host", "worker_pid", "updated_at"])
+    Connection.objects.filter(pk=connection.pk).update(status=Connection.Status.SYNCING)
+    client = None
+    try:
+        token = decrypt_token(connection.token_encrypted)
+        client_class, sync_class = CONNECTORS[connection.kind]
+        client = client_class(connection, token, transport=transport, sleep=sleep)
+
+        def progress(phase: str, records: int) -> None:
+            if ConnectorRun.objects.filter(pk=run.pk, cancel_requested=True).exists():
+                raise Cancelled
+            run.phase, run.progress_done, run.records, run.requests = phase, records, records, client.requests
+            run.save(update_fields=["phase", "progress_done", "records", "requests", "updated_at"])
+            if on_progress:
+                on_progress(run)
+
+        sync = sync_class(connection, client, progress)
+        sync.run()
+        progress("Linking deployments and incidents", sync.records)
+        link_deployment_commits(connection)
+        with transaction.atomic():
+            incidents = derive_incidents(connection)
+            # The cursors move last, with the outcome: a crash before here re-reads, idempotently.
+            save_cursor(connection, **sync.final_cursor)
+            Connection.objects.filter(pk=connection.pk).update(
+                status=Connection.Status.OK, last_synced_at=timezone.now(), last_error=""
+            )
+            run.status, run.finished_at, run.phase = ConnectorRun.Status.SUCCEEDED, timezone.now(), "Done"
+            run.requests, run.records = client.requests, sync.records
+            run.message = (
+                f"Read {sync.records} record{'' if sync.records == 1 else 's'} in {client.requests} "
+                f"request{'' if client.requests == 1 else 's'}; {incidents} incident{'' if incidents == 1 else 's'}."
+            )
+            run.save(
+                update_fields=[
+                    "status",
+                    "finished_at",
+                    "phase",
+                    "requests",
+                    "records",
+                    "message",
+                    "updated_at",
+                ]
+            )
+        return run
+    except Cancelled:
+        return _end(
+            run,
+            connection,
+            ConnectorRun.Status.CANCELLED,
+            "Cancelled; the records read so far are kept.",
+            client,
+        )
+    except (SourceError, TokenUnavailable, UnsafeURL) as exc:
+        return _end(run, connection, ConnectorRun.Status.FAILED, str(exc), client)
+    except Exception:
+        log.exception("sync of connection %s failed", connection.pk)
+        return _end(
+            run,
+            connection,
+            ConnectorRun.Status.FAILED,
+            "The sync failed on an internal error; it was logged.",
+            client,
+        )
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _end(run: ConnectorRun, connection: Connection, status: str, message: str, client) -> ConnectorRun:
+    failed = status == ConnectorRun.Status.FAILED
+    Connection.objects.filter(pk=connection.pk).update(
+        status=Connection.Status.FAILED
+        if failed
+        else (Connection.Status.OK if connection.cursor else Connection.Status.NEW),
+        last_error=message if failed else "",
+    )
+    run.status, run.message, run.finished_at, run.phase = status, message, timezone.now(), ""
+    run.requests = client.requests if client is not None else 0
+    run.save(update_fields=["status", "message", "finished_at", "phase", "requests", "updated_at"])
+    return run

@@ -1,0 +1,147 @@
+"""Writing connector rows: idempotent upserts on natural keys, one page per transaction.
+
+A page's records, their children (a pull request's commits and reviews, a work item's
+changelog) and their attribution are written together; children are replaced as a set, so an
+edit or a deletion at the source shows after the next sync that reads the parent. Writing the
+same page twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from partnerscope.evidence.attribution import attribute_actors
+from partnerscope.evidence.models import (
+    Connection,
+    Deployment,
+    PullRequest,
+    PullRequestCommit,
+    Review,
+    WorkItem,
+    WorkItemEvent,
+)
+
+PR_FIELDS = ["title", "url", "state", "draft", "created_at", "updated_at", "ready_at", "first_commit_at", "merged_at", "closed_at", "merge_commit_sha", "additions", "deletions", "changed_files", "commit_count", "labels"]  # fmt: skip
+REVIEW_FIELDS = ["state", "is_comment", "submitted_at", "comment_count"]
+ITEM_FIELDS = ["external_id", "title", "url", "item_type", "priority", "workflow_status", "category", "resolution", "created_at", "updated_at", "resolved_at", "assignee", "reporter", "sprint", "labels", "links", "is_incident"]  # fmt: skip
+DEPLOYMENT_FIELDS = ["environment", "is_production", "is_hotfix", "outcome", "sha", "ref", "name", "created_at", "finished_at", "updated_at", "url"]  # fmt: skip
+ACTOR_FIELDS = ["actor", "actor_kind", "acted_on", "is_bot", "status"]
+
+
+def _actor(connection: Connection, row: dict) -> dict:
+    return {
+        "organization_id": connection.organization_id,
+        "connection": connection,
+        "actor": row["actor"][:255],
+        "actor_kind": connection.identity_kind,
+        "acted_on": row["acted_on"],
+        "is_bot": row["is_bot"],
+        "status": "",
+    }
+
+
+def _ids(model, connection: Connection, key: str, values) -> dict:
+    return dict(
+        model.objects.filter(connection=connection, **{f"{key}__in": list(values)}).values_list(key, "id")
+    )
+
+
+def store_pull_requests(connection: Connection, rows: list[dict]) -> int:
+    if not rows:
+        return 0
+    org = connection.organization_id
+    with transaction.atomic():
+        PullRequest.objects.bulk_create(
+            [
+                PullRequest(number=r["number"], **{f: r[f] for f in PR_FIELDS}, **_actor(connection, r))
+                for r in rows
+            ],
+            update_conflicts=True,
+            unique_fields=["connection", "number"],
+            update_fields=PR_FIELDS + ACTOR_FIELDS,
+        )
+        ids = _ids(PullRequest, connection, "number", (r["number"] for r in rows))
+        pr_ids = list(ids.values())
+        PullRequestCommit.objects.filter(pull_request_id__in=pr_ids).delete()
+        Review.objects.filter(pull_request_id__in=pr_ids).delete()
+        commits, reviews = {}, {}
+        for r in rows:
+            pr_id = ids[r["number"]]
+            for c in r["commits"]:
+                commits[(pr_id, c["sha"])] = PullRequestCommit(
+                    organization_id=org, pull_request_id=pr_id, **c
+                )
+            for v in r["reviews"]:
+                reviews[(pr_id, v["external_id"])] = Review(
+                    pull_request_id=pr_id,
+                    external_id=v["external_id"],
+                    **{f: v[f] for f in REVIEW_FIELDS},
+                    **_actor(connection, v),
+                )
+        PullRequestCommit.objects.bulk_create(commits.values(), batch_size=1000)
+        Review.objects.bulk_create(reviews.values(), batch_size=1000)
+        attribute_actors(PullRequest.objects.filter(id__in=pr_ids))
+        attribute_actors(Review.objects.filter(pull_request_id__in=pr_ids))
+    return len(rows)
+
+
+def store_work_items(connection: Connection, rows: list[dict]) -> int:
+    if not rows:
+        return 0
+    org = connection.organization_id
+    with transaction.atomic():
+        WorkItem.objects.bulk_create(
+            [WorkItem(key=r["key"], **{f: r[f] for f in ITEM_FIELDS}, **_actor(connection, r)) for r in rows],
+            update_conflicts=True,
+            unique_fields=["connection", "key"],
+            update_fields=ITEM_FIELDS + ACTOR_FIELDS,
+        )
+        ids = _ids(WorkItem, connection, "key", (r["key"] for r in rows))
+        WorkItemEvent.objects.filter(work_item_id__in=list(ids.values())).delete()
+        events = {}
+        for r in rows:
+            item_id = ids[r["key"]]
+            for e in r["events"]:
+                events[(item_id, e["external_id"])] = WorkItemEvent(
+                    organization_id=org,
+                    work_item_id=item_id,
+                    external_id=e["external_id"],
+                    at=e["at"],
+                    field=e["field"],
+                    from_value=e["from_value"][:255],
+                    to_value=e["to_value"][:255],
+                    actor=e["actor"][:255],
+                )
+        WorkItemEvent.objects.bulk_create(events.values(), batch_size=1000)
+        attribute_actors(WorkItem.objects.filter(id__in=list(ids.values())))
+    return len(rows)
+
+
+def store_deployments(connection: Connection, rows: list[dict]) -> int:
+    if not rows:
+        return 0
+    with transaction.atomic():
+        Deployment.objects.bulk_create(
+            [
+                Deployment(
+                    external_id=r["external_id"],
+                    kind=r["kind"],
+                    **{f: r[f] for f in DEPLOYMENT_FIELDS},
+                    **_actor(connection, r),
+                )
+                for r in rows
+            ],
+            update_conflicts=True,
+            unique_fields=["connection", "kind", "external_id"],
+            update_fields=DEPLOYMENT_FIELDS + ACTOR_FIELDS,
+        )
+        keys = {(r["kind"], r["external_id"]) for r in rows}
+        stored = Deployment.objects.filter(connection=connection, external_id__in=[k[1] for k in keys])
+        attribute_actors(stored)
+    return len(rows)
+
+
+def save_cursor(connection: Connection, **values) -> None:
+    """Move a cursor (in the caller's transaction, with the page it follows)."""
+    connection.cursor = {**connection.cursor, **values}
+    Connection.objects.filter(pk=connection.pk).update(cursor=connection.cursor)

@@ -1,0 +1,359 @@
+"""Evidence from GitHub, GitLab and Jira: pull requests, reviews, work items, deployments, incidents.
+
+A ``Connection`` is one project on one system for one engagement, with its token (encrypted,
+see connectors/secrets.py) and its cursor. Each evidence row has a natural key within its
+connection, so a re-sync updates in place. Rows made by a person carry the actor's username on
+that system; attribution (attribution.py) fills person, assignment and vendor from the dated
+roster, exactly as for commits, and can rerun from the roster alone.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from partnerscope.evidence.models.git import EvidenceModel, RunBase
+from partnerscope.orgs.scoping import TenantModel
+
+DEFAULT_PRODUCTION = "prod\nproduction\nprod-*\nproduction-*\nlive"
+DEFAULT_INCIDENT_LABELS = "incident\nsev1\nsev2\nsev-1\nsev-2\noutage\nIncident"
+DEFAULT_HOTFIX = "hotfix/*\nhotfix-*\nhotfix"
+
+
+class Connection(TenantModel):
+    """A GitHub repository, GitLab project or Jira project that feeds one engagement."""
+
+    class Kind(models.TextChoices):
+        # GitLab and Jira join when their connectors are built (see the issue notes).
+        GITHUB = "github", "GitHub"
+
+    class Status(models.TextChoices):
+        NEW = "new", "Not synced yet"
+        SYNCING = "syncing", "Syncing"
+        OK = "ok", "Up to date"
+        FAILED = "failed", "Last sync failed"
+
+    engagement = models.ForeignKey(
+        "engagements.Engagement", on_delete=models.CASCADE, related_name="connections"
+    )
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    base_url = models.URLField(
+        blank=True,
+        help_text="Empty for github.com and gitlab.com; your server's address when self-hosted "
+        "(GitHub Enterprise: https://host; Jira: https://yours.atlassian.net)",
+    )
+    project = models.CharField(
+        max_length=200,
+        help_text="owner/repository (GitHub), group/project (GitLab) or the project key (Jira)",
+    )
+    # Fernet token (connectors/secrets.py); never shown again, never logged.
+    token_encrypted = models.TextField(blank=True, editable=False)
+    token_hint = models.CharField(max_length=12, blank=True, editable=False)
+    production_environments = models.TextField(
+        default=DEFAULT_PRODUCTION,
+        blank=True,
+        help_text="Environment names that are production, one glob a line",
+    )
+    incident_labels = models.TextField(
+        default=DEFAULT_INCIDENT_LABELS,
+        blank=True,
+        help_text="Labels or issue types that make an issue an incident, one glob a line",
+    )
+    hotfix_refs = models.TextField(
+        default=DEFAULT_HOTFIX, blank=True, help_text="Branch names of hotfix deployments, one glob a line"
+    )
+    allow_private_host = models.BooleanField(
+        default=False,
+        help_text="Allow a server on a private or loopback address (owners only; off unless the "
+        "tracker runs inside your network)",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    # {kind of record: the newest "updated" time fully read, or an ETag map}.
+    cursor = models.JSONField(default=dict, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    vendor_q = staticmethod(lambda vendor_id: models.Q(engagement__vendor_id=vendor_id))
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "engagement", "name"], name="unique_connection_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def glob_list(self, field: str) -> list[str]:
+        return [line.strip() for line in getattr(self, field).splitlines() if line.strip()]
+
+    @property
+    def identity_kind(self) -> str:
+        return self.kind  # Identity kinds github/gitlab/jira name usernames on these systems
+
+
+class ConnectorRun(RunBase):
+    """One sync of a connection."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="runs")
+    requests = models.PositiveIntegerField(default=0, help_text="HTTP requests made")
+    records = models.PositiveIntegerField(default=0, help_text="Records stored or updated")
+
+    vendor_q = staticmethod(lambda vendor_id: models.Q(connection__engagement__vendor_id=vendor_id))
+
+    class Meta(RunBase.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"sync of {self.connection} ({self.status})"
+
+    @property
+    def progress_unit(self) -> str:
+        return "records"
+
+
+class Attributed(EvidenceModel):
+    """A record made by someone on a tracker: attributed to the vendor of its actor at its date."""
+
+    class Status(models.TextChoices):
+        PENDING = "", "Not attributed yet"
+        VENDOR = "vendor", "Vendor"
+        INHOUSE = "inhouse", "In-house"
+        UNATTRIBUTED = "unattributed", "Unattributed"
+        BOT = "bot", "Bot"
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    # The actor's username on the system (lower case), its identity kind, and the event's date.
+    actor = models.CharField(max_length=255, blank=True)
+    actor_kind = models.CharField(max_length=10)
+    acted_on = models.DateField()
+    is_bot = models.BooleanField(default=False)
+    person = models.ForeignKey("engagements.Person", null=True, on_delete=models.SET_NULL, related_name="+")
+    assignment = models.ForeignKey(
+        "engagements.Assignment", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    vendor = models.ForeignKey("vendors.Vendor", null=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING, blank=True)
+
+    vendor_q = staticmethod(lambda vendor_id: models.Q(vendor_id=vendor_id))
+
+    class Meta:
+        abstract = True
+
+
+class PullRequest(Attributed):
+    """A GitHub pull request or GitLab merge request; attributed to its author at creation."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+        MERGED = "merged", "Merged"
+
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=300)
+    url = models.URLField(max_length=500, blank=True)
+    state = models.CharField(max_length=8, choices=State.choices)
+    draft = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    # Ready for review: when it left draft (its creation if it never was one).
+    ready_at = models.DateTimeField(null=True)
+    first_commit_at = models.DateTimeField(null=True)
+    merged_at = models.DateTimeField(null=True)
+    closed_at = models.DateTimeField(null=True)
+    merge_commit_sha = models.CharField(max_length=64, blank=True)
+    additions = models.PositiveIntegerField(default=0)
+    deletions = models.PositiveIntegerField(default=0)
+    changed_files = models.PositiveIntegerField(default=0)
+    commit_count = models.PositiveIntegerField(default=0)
+    labels = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["connection", "number"], name="unique_pull_request")]
+        indexes = [
+            models.Index(fields=["organization", "vendor", "created_at"]),
+            models.Index(fields=["connection", "merge_commit_sha"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.title[:60]}"
+
+
+class PullRequestCommit(EvidenceModel):
+    pull_request = models.ForeignKey(PullRequest, on_delete=models.CASCADE, related_name="commits")
+    sha = models.CharField(max_length=64)
+    authored_at = models.DateTimeField()
+    author_email = models.CharField(max_length=255, blank=True)
+    author_login = models.CharField(max_length=255, blank=True)
+
+    vendor_q = staticmethod(lambda vendor_id: models.Q(pull_request__vendor_id=vendor_id))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["pull_request", "sha"], name="unique_pr_commit")]
+
+
+class Review(Attributed):
+    """A review verdict on a pull request by someone other than its author."""
+
+    class State(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        COMMENTED = "commented", "Commented"
+        DISMISSED = "dismissed", "Dismissed"
+
+    pull_request = models.ForeignKey(PullRequest, on_delete=models.CASCADE, related_name="reviews")
+    external_id = models.CharField(max_length=100)
+    state = models.CharField(max_length=20, choices=State.choices)
+    # A conversation comment by someone other than the author: it counts as a first response.
+    is_comment = models.BooleanField(default=False)
+    submitted_at = models.DateTimeField()
+    comment_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["pull_request", "external_id"], name="unique_review")]
+
+
+class WorkItem(Attributed):
+    """An issue or work item; attributed to its assignee (else its reporter) at its last change."""
+
+    class Category(models.TextChoices):
+        TODO = "todo", "To do"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+
+    key = models.CharField(max_length=100)
+    external_id = models.CharField(max_length=100, blank=True)
+    title = models.CharField(max_length=300)
+    url = models.URLField(max_length=500, blank=True)
+    item_type = models.CharField(max_length=60, blank=True)
+    priority = models.CharField(max_length=60, blank=True)
+    # The tracker's own status name ("In review"); ``status`` is the attribution, as everywhere.
+    workflow_status = models.CharField(max_length=60)
+    category = models.CharField(max_length=12, choices=Category.choices)
+    resolution = models.CharField(max_length=60, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True)
+    assignee = models.CharField(max_length=255, blank=True)
+    reporter = models.CharField(max_length=255, blank=True)
+    sprint = models.CharField(max_length=200, blank=True)
+    labels = models.JSONField(default=list, blank=True)
+    # Pull request numbers and commit shas the item links to.
+    links = models.JSONField(default=list, blank=True)
+    is_incident = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["connection", "key"], name="unique_work_item")]
+        indexes = [models.Index(fields=["organization", "vendor", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.title[:60]}"
+
+
+class WorkItemEvent(EvidenceModel):
+    """One change of a work item's status, assignee or labels (the changelog)."""
+
+    work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="events")
+    external_id = models.CharField(max_length=100)
+    at = models.DateTimeField()
+    field = models.CharField(max_length=30)
+    from_value = models.CharField(max_length=255, blank=True)
+    to_value = models.CharField(max_length=255, blank=True)
+    actor = models.CharField(max_length=255, blank=True)
+
+    vendor_q = staticmethod(lambda vendor_id: models.Q(work_item__vendor_id=vendor_id))
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["work_item", "external_id"], name="unique_work_item_event")
+        ]
+
+
+class Deployment(Attributed):
+    """A deployment (GitHub deployment, Actions run, GitLab deployment or pipeline)."""
+
+    class Kind(models.TextChoices):
+        DEPLOYMENT = "deployment", "Deployment"
+        WORKFLOW_RUN = "workflow_run", "Workflow run"
+        PIPELINE = "pipeline", "Pipeline"
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", "Succeeded"
+        FAILURE = "failure", "Failed"
+        RUNNING = "running", "Running"
+        CANCELLED = "cancelled", "Cancelled"
+        OTHER = "other", "Other"
+
+    external_id = models.CharField(max_length=100)
+    kind = models.CharField(max_length=14, choices=Kind.choices)
+    environment = models.CharField(max_length=200, blank=True)
+    is_production = models.BooleanField(default=False)
+    is_hotfix = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    sha = models.CharField(max_length=64, blank=True)
+    ref = models.CharField(max_length=255, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True)
+    updated_at = models.DateTimeField()
+    url = models.URLField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "kind", "external_id"], name="unique_deployment")
+        ]
+        indexes = [models.Index(fields=["organization", "is_production", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.environment or self.name} {self.sha[:10]} ({self.outcome})"
+
+
+class DeploymentCommit(EvidenceModel):
+    """A commit a production deployment shipped: those since the previous successful one."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="commits")
+    sha = models.CharField(max_length=64)
+
+    vendor_q = staticmethod(lambda vendor_id: models.Q(deployment__vendor_id=vendor_id))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["deployment", "sha"], name="unique_deployment_commit")]
+        indexes = [models.Index(fields=["organization", "sha"])]
+
+
+class Incident(Attributed):
+    """Something that went wrong in production: an incident issue, a revert, a hotfix deployment.
+
+    Linked to the production deployment that most likely caused it (the last successful one
+    before it started), which the change failure rate counts.
+    """
+
+    class Source(models.TextChoices):
+        ISSUE = "issue", "Incident issue"
+        REVERT = "revert", "Revert"
+        HOTFIX = "hotfix", "Hotfix deployment"
+
+    source = models.CharField(max_length=8, choices=Source.choices)
+    key = models.CharField(max_length=100)
+    title = models.CharField(max_length=300)
+    url = models.URLField(max_length=500, blank=True)
+    started_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True)
+    work_item = models.ForeignKey(WorkItem, null=True, on_delete=models.CASCADE, related_name="+")
+    deployment = models.ForeignKey(Deployment, null=True, on_delete=models.CASCADE, related_name="+")
+    caused_by = models.ForeignKey(Deployment, null=True, on_delete=models.SET_NULL, related_name="incidents")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "source", "key"], name="unique_incident")
+        ]
+        indexes = [models.Index(fields=["organization", "vendor", "started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()}: {self.title[:60]}"
