@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from partnerscope.evidence import connector_services as services
-from partnerscope.evidence.forms import ConnectionForm
+from partnerscope.evidence.forms import ConnectionForm, ImportForm
 from partnerscope.evidence.models import Connection, ConnectorRun, Deployment, Incident, PullRequest, WorkItem
 from partnerscope.orgs.permissions import requires
 from partnerscope.orgs.roles import Perm
@@ -132,6 +132,35 @@ def connection_sync(request, org_slug, uid):
     else:
         messages.success(request, "Sync queued; progress shows below.")
     return redirect("connection_detail", org_slug=org_slug, uid=uid)
+
+
+@requires(Perm.EDIT)
+def connection_import(request, org_slug, uid):
+    """Import a GitHub export (gh … --json) when no API access is allowed."""
+    connection = _connection(request, uid)
+    posted = request.method == "POST"
+    form = ImportForm(request.POST if posted else None, request.FILES if posted else None)
+    detail = reverse("connection_detail", args=[org_slug, uid])
+    return form_page(
+        request,
+        form,
+        title=f"Import an export into {connection}",
+        section=SECTION,
+        intro="Export with gh pr list --state all --limit 100000 --json number,title,state,isDraft,author,"
+        "createdAt,updatedAt,closedAt,mergedAt,url,additions,deletions,changedFiles,labels,mergeCommit,commits,"
+        "reviews,comments and gh issue list --state all --limit 100000 --json number,title,state,stateReason,"
+        "author,labels,assignees,milestone,createdAt,updatedAt,closedAt,url. Everything in the files is "
+        "imported, or nothing if one record is malformed.",
+        save=lambda: services.start_import(
+            membership=request.membership,
+            connection=connection,
+            files=[(f.name, f.read()) for f in form.cleaned_data["files"]],
+        ),
+        success_url=lambda run: detail,
+        cancel_url=detail,
+        submit_label="Import",
+        success_message="Import queued; progress shows below.",
+    )
 
 
 @requires(Perm.VIEW)

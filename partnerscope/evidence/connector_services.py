@@ -54,7 +54,9 @@ def delete_connection(*, membership, instance: Connection, remote_addr=None) -> 
 
 
 @transaction.atomic
-def queue_connection_sync(connection: Connection, *, user=None) -> ConnectorRun:
+def queue_connection_sync(connection: Connection, *, user=None, claim: bool = False) -> ConnectorRun:
+    """A new queued run unless one is active; ``claim``: this process runs it (the CLI), so a
+    run whose process died is recognised as abandoned."""
     Connection.objects.select_for_update().filter(pk=connection.pk).first()
     active = ConnectorRun.objects.filter(
         connection=connection, status__in=[ConnectorRun.Status.QUEUED, ConnectorRun.Status.RUNNING]
@@ -109,3 +111,69 @@ def cancel_connection_sync(*, membership, run: ConnectorRun) -> None:
         action="partnerscope.connectorrun.cancelled",
         obj=run,
     )
+
+
+@transaction.atomic
+def map_username(*, membership, kind: str, login: str, person=None, new_name: str = "", vendor=None):
+    """Map an unattributed tracker username to an existing person, or to a new person with an
+    assignment (vendor or in-house) from the date of their first record. The records are
+    attributed again at once (the roster services do that)."""
+    from partnerscope.engagements.models import Assignment, Identity, Person
+    from partnerscope.engagements.services import save_roster_record
+    from partnerscope.evidence.queries import unattributed_usernames
+
+    check_perm(membership, Perm.EDIT)
+    login = login.strip().lower()
+    entry = next(
+        (e for e in unattributed_usernames(membership, limit=10**6) if (e.kind, e.login) == (kind, login)),
+        None,
+    )
+    if entry is None:
+        raise ValidationError({"login": "No unattributed records by that username."})
+    owner = Identity.objects.filter(
+        organization_id=membership.organization_id, kind=kind, value=login
+    ).first()
+    if owner is not None:
+        raise ValidationError(
+            {
+                "person": f"{login} already belongs to {owner.person}: add an assignment covering these dates on their page."
+            }
+        )
+    if person is None:
+        person = save_roster_record(membership=membership, instance=Person(name=new_name.strip() or login))
+        save_roster_record(
+            membership=membership,
+            instance=Assignment(person=person, vendor=vendor, valid_from=entry.first, role="Engineer"),
+        )
+    save_roster_record(membership=membership, instance=Identity(person=person, kind=kind, value=login))
+    return person
+
+
+MAX_IMPORT_BYTES = 200 * 1024 * 1024
+
+
+def start_import(*, membership, connection: Connection, files, enqueue: bool = True) -> ConnectorRun:
+    """Save uploaded export files for a background import. ``files``: (name, bytes) pairs."""
+    import re
+
+    from partnerscope.evidence.connectors.runner import import_dir
+
+    check_perm(membership, Perm.EDIT)
+    if connection.organization_id != membership.organization_id:
+        raise ValidationError("That connection does not exist.")
+    if not files:
+        raise ValidationError({"files": "Choose at least one export file."})
+    if sum(len(data) for _, data in files) > MAX_IMPORT_BYTES:
+        raise ValidationError({"files": "The files are larger than 200 MB together; import them in parts."})
+    with transaction.atomic():
+        run = queue_connection_sync(connection, user=membership.user)
+        folder = import_dir(run)
+        folder.mkdir(parents=True, exist_ok=True)
+        for index, (name, data) in enumerate(files):
+            safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:80] or "export.json"
+            (folder / f"{index:03d}-{safe}").write_bytes(data)
+        if enqueue:
+            from partnerscope.evidence.tasks import import_connection_files
+
+            transaction.on_commit(lambda: import_connection_files.enqueue(run.id))
+    return run

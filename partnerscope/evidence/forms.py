@@ -87,3 +87,46 @@ class ConnectionForm(ScopedModelForm):
             self.fields["token"].help_text = (
                 f"Stored: {self.instance.token_hint}. " + self.fields["token"].help_text
             )
+
+
+class MapUsernameForm(forms.Form):
+    kind = forms.CharField(max_length=10, widget=forms.HiddenInput)
+    login = forms.CharField(max_length=255, widget=forms.HiddenInput)
+    person = forms.ModelChoiceField(
+        queryset=None, required=False, to_field_name="uid", empty_label="A new person", label="Person"
+    )
+    name = forms.CharField(max_length=160, required=False, label="Name of the new person")
+    vendor = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        to_field_name="uid",
+        empty_label="In-house",
+        label="Employer of the new person",
+    )
+
+    def __init__(self, *args, membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = Person.objects.visible_to(membership)
+        self.fields["vendor"].queryset = Vendor.objects.visible_to(membership)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".json,application/json"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, (list, tuple)):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data]
+        return [super().clean(data, initial)]
+
+
+class ImportForm(forms.Form):
+    files = MultipleFileField(
+        label="Export files",
+        help_text="JSON from gh pr list --json … and gh issue list --json … (the fields are listed on this page).",
+    )

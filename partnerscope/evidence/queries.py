@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum
@@ -256,3 +257,42 @@ def knowledge_concentration(membership, repository) -> Knowledge | None:
     )
     return Knowledge(total_lines=total, holders=holders, bus_factor=bus_factor, vendor_shares=vendor_shares,
                      exit_risk=at_risk / total)  # fmt: skip
+
+
+@dataclass
+class UsernameEntry:
+    kind: str
+    login: str
+    records: int
+    first: datetime.date
+    last: datetime.date
+    person_id: int | None
+    person: object = None
+
+
+def unattributed_usernames(membership, *, limit: int = 200) -> list[UsernameEntry]:
+    """Tracker usernames (pull request authors, reviewers, assignees, deployers) that no dated
+    assignment covers, most records first."""
+    from partnerscope.evidence.models import Deployment, PullRequest, Review, WorkItem
+
+    merged: dict[tuple[str, str], UsernameEntry] = {}
+    for model in (PullRequest, Review, WorkItem, Deployment):
+        rows = (
+            model.objects.visible_to(membership)
+            .filter(status=model.Status.UNATTRIBUTED)
+            .exclude(actor="")
+            .values("actor_kind", "actor")
+            .annotate(n=Count("id"), first=Min("acted_on"), last=Max("acted_on"), person=Max("person_id"))
+        )
+        for row in rows:
+            key = (row["actor_kind"], row["actor"])
+            entry = merged.get(key)
+            if entry is None:
+                merged[key] = UsernameEntry(
+                    key[0], key[1], row["n"], row["first"], row["last"], row["person"]
+                )
+            else:
+                entry.records += row["n"]
+                entry.first, entry.last = min(entry.first, row["first"]), max(entry.last, row["last"])
+                entry.person_id = entry.person_id or row["person"]
+    return sorted(merged.values(), key=lambda e: (-e.records, e.kind, e.login))[:limit]

@@ -23,3 +23,14 @@ def sync_connection(run_id: int) -> str:
     if run.status != ConnectorRun.Status.QUEUED:
         return f"run {run_id} was {run.status}; nothing to do"
     return run_connector_sync(run).status
+
+
+@task()
+def import_connection_files(run_id: int) -> str:
+    from partnerscope.evidence.connectors.runner import run_connector_import
+    from partnerscope.evidence.models import ConnectorRun
+
+    run = ConnectorRun.objects.select_related("connection").get(pk=run_id)
+    if run.status != ConnectorRun.Status.QUEUED:
+        return f"run {run_id} was {run.status}; nothing to do"
+    return run_connector_import(run).status

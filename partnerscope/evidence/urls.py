@@ -6,6 +6,7 @@ urlpatterns = [
     path("evidence/", views.evidence_overview, name="evidence_overview"),
     path("evidence/unattributed/", views.unattributed, name="unattributed"),
     path("evidence/unattributed/map/", views.map_identity, name="map_identity"),
+    path("evidence/unattributed/map-username/", views.map_username, name="map_username"),
     path("repositories/", views.repository_list, name="repository_list"),
     path("repositories/new/", views.repository_create, name="repository_create"),
     path("repositories/<str:uid>/", views.repository_detail, name="repository_detail"),
@@ -21,6 +22,7 @@ urlpatterns = [
     path("connections/<str:uid>/edit/", connection_views.connection_edit, name="connection_edit"),
     path("connections/<str:uid>/delete/", connection_views.connection_delete, name="connection_delete"),
     path("connections/<str:uid>/sync/", connection_views.connection_sync, name="connection_sync"),
+    path("connections/<str:uid>/import/", connection_views.connection_import, name="connection_import"),
     path(
         "connector-syncs/<str:uid>/", connection_views.connector_run_progress, name="connector_run_progress"
     ),

@@ -6,10 +6,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from partnerscope.engagements.models import Person
-from partnerscope.evidence import services
-from partnerscope.evidence.forms import EvidenceFilterForm, MapIdentityForm, RepositoryForm
+from partnerscope.evidence import connector_services, services
+from partnerscope.evidence.forms import EvidenceFilterForm, MapIdentityForm, MapUsernameForm, RepositoryForm
 from partnerscope.evidence.models import Commit, Contribution, Repository, SyncRun
-from partnerscope.evidence.queries import knowledge_concentration, summary_by_vendor, unattributed_queue
+from partnerscope.evidence.queries import (
+    knowledge_concentration,
+    summary_by_vendor,
+    unattributed_queue,
+    unattributed_usernames,
+)
 from partnerscope.orgs.models import AuditEvent
 from partnerscope.orgs.permissions import requires
 from partnerscope.orgs.roles import Perm
@@ -193,7 +198,53 @@ def unattributed(request, org_slug):
         )
         for index, entry in enumerate(entries)
     ]
-    return render(request, "evidence/unattributed.html", {"section": SECTION, "forms": forms})
+    usernames = unattributed_usernames(m)
+    people = Person.objects.visible_to(m).in_bulk([e.person_id for e in usernames if e.person_id])
+    for entry in usernames:
+        entry.person = people.get(entry.person_id)
+    username_forms = [
+        (
+            entry,
+            MapUsernameForm(
+                membership=m,
+                initial={"kind": entry.kind, "login": entry.login, "name": entry.login},
+                prefix=f"u{index}",
+            ),
+        )
+        for index, entry in enumerate(usernames)
+    ]
+    return render(
+        request,
+        "evidence/unattributed.html",
+        {"section": SECTION, "forms": forms, "username_forms": username_forms},
+    )
+
+
+@requires(Perm.EDIT)
+@require_POST
+def map_username(request, org_slug):
+    m = request.membership
+    form = MapUsernameForm(request.POST, membership=m, prefix=request.POST.get("prefix", "") or None)
+    if not form.is_valid():
+        messages.error(
+            request, "Choose an existing person, or give the new person a name: " + form.errors.as_text()
+        )
+        return redirect("unattributed", org_slug=org_slug)
+    data = form.cleaned_data
+    try:
+        person = connector_services.map_username(
+            membership=m,
+            kind=data["kind"],
+            login=data["login"],
+            person=data["person"],
+            new_name=data["name"],
+            vendor=data["vendor"],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{data['login']} is now {person}; their records were attributed again.")
+    return redirect("unattributed", org_slug=org_slug)
 
 
 @requires(Perm.EDIT)

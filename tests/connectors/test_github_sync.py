@@ -187,3 +187,84 @@ def test_vendor_users_see_only_their_own_records(world, fake):
     page.force_login(world.users["vendor_b"])
     html = page.get("/o/acme/pull-requests/").content.decode()
     assert "ana-alpha" not in html and "ben-beta" in html
+
+
+def test_deployments_ship_several_pull_requests_and_incidents_point_at_their_deployment(world, settings):
+    from partnerscope.evidence.models import DeploymentCommit
+
+    settings.TRACKER_RUNS_DAYS = 3650
+    t0 = datetime.datetime(2025, 6, 1, tzinfo=datetime.UTC)
+
+    def iso(delta_hours: float) -> str:
+        return (t0 + datetime.timedelta(hours=delta_hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    project = GeneratedProject(prs=0, issues=0, seed=5)
+
+    def pr(hours, merged, sha, login, title):
+        node = project.add_pr(t0 + datetime.timedelta(hours=hours))
+        node.update(
+            title=title, state="MERGED", isDraft=False, mergedAt=iso(merged), closedAt=iso(merged),
+            updatedAt=iso(merged), mergeCommit={"oid": sha}, author={"__typename": "User", "login": login},
+        )  # fmt: skip
+
+    def deploy(hours, sha):
+        node = project.add_deployment(t0 + datetime.timedelta(hours=hours))
+        node.update(
+            environment="production", commitOid=sha, ref={"name": "main"}, updatedAt=iso(hours + 0.2),
+            latestStatus={"state": "SUCCESS", "createdAt": iso(hours + 0.2), "logUrl": ""},
+        )  # fmt: skip
+
+    pr(0, 1, "1" * 40, "ana-alpha", "Add cart")
+    pr(2, 3, "2" * 40, "ben-beta", "Faster search")
+    deploy(5, "2" * 40)
+    pr(6, 7, "3" * 40, "ida-inhouse", 'Revert "Add cart"')
+    deploy(8, "3" * 40)
+    issue = project.add_issue(t0 + datetime.timedelta(hours=9))
+    issue.update(
+        labels={"nodes": [{"name": "incident"}]}, state="CLOSED", stateReason="COMPLETED", closedAt=iso(10),
+        updatedAt=iso(10), assignees={"nodes": [{"login": "ben-beta"}]}, timelineItems={"nodes": []},
+    )  # fmt: skip
+    with FakeGitHub(project, token=TOKEN) as server:
+        connection = connect(world, server)
+        assert sync(connection).status == "succeeded"
+    first, second = Deployment.objects.filter(connection=connection).order_by("created_at")
+    shipped = lambda d: set(DeploymentCommit.objects.filter(deployment=d).values_list("sha", flat=True))  # noqa: E731
+    assert shipped(first) == {"1" * 40, "2" * 40}  # two pull requests in one deployment
+    assert shipped(second) == {"3" * 40}
+    revert = Incident.objects.get(connection=connection, source="revert")
+    # Charged to the author of the reverted change, and to the deployment that shipped it.
+    assert (revert.actor, revert.vendor_id, revert.caused_by_id) == ("ana-alpha", world.vendor_a.id, first.id)
+    incident = Incident.objects.get(connection=connection, source="issue")
+    assert incident.caused_by_id == second.id and incident.resolved_at == t0 + datetime.timedelta(hours=10)
+
+
+def test_unknown_usernames_wait_in_the_queue_and_one_mapping_attributes_their_records(world, fake):
+    from partnerscope.evidence.connector_services import map_username
+    from partnerscope.evidence.queries import unattributed_usernames
+
+    connection = connect(world, fake)
+    sync(connection)
+    queue = {e.login: e for e in unattributed_usernames(world.owner_m)}
+    assert "ida-inhouse" in queue and "ana-alpha" not in queue
+    assert queue["ida-inhouse"].records == (
+        PullRequest.objects.filter(actor="ida-inhouse").count()
+        + Review.objects.filter(actor="ida-inhouse").count()
+        + WorkItem.objects.filter(actor="ida-inhouse").count()
+        + Deployment.objects.filter(actor="ida-inhouse").count()
+    )
+    client = Client()
+    client.force_login(world.users["manager"])
+    page = client.get("/o/acme/evidence/unattributed/").content.decode()
+    assert 'data-login="ida-inhouse"' in page
+    # Vendor users never see the queue.
+    vendor = Client()
+    vendor.force_login(world.users["vendor_a"])
+    assert vendor.get("/o/acme/evidence/unattributed/").status_code == 404
+
+    map_username(membership=world.owner_m, kind="github", login="Ida-Inhouse", person=world.inhouse)
+    assert "ida-inhouse" not in {e.login for e in unattributed_usernames(world.owner_m)}
+    assert set(PullRequest.objects.filter(actor="ida-inhouse").values_list("status", flat=True)) <= {
+        "inhouse",
+        "bot",
+    }
+    assert PullRequest.objects.filter(actor="ida-inhouse", status="inhouse").exists()

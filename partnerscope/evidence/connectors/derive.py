@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 
 from django.db import transaction
-from django.db.models import Q
 
 from partnerscope.evidence import gitsafe
 from partnerscope.evidence.attribution import attribute_actors
@@ -151,15 +150,22 @@ def derive_incidents(connection: Connection) -> int:
         )  # fmt: skip
     fields = ["title", "url", "started_at", "resolved_at", "work_item", "deployment", "caused_by", "actor", "actor_kind", "acted_on", "is_bot", "status"]  # fmt: skip
     with transaction.atomic():
-        stale = Incident.objects.filter(connection=connection)
-        for source, key in wanted:
-            stale = stale.exclude(Q(source=source) & Q(key=key))
-        stale.delete()
+        # What no longer qualifies (a label removed, a revert reverted) goes; the rest is upserted.
+        stale = [
+            pk
+            for pk, source, key in Incident.objects.filter(connection=connection).values_list(
+                "id", "source", "key"
+            )
+            if (source, key) not in wanted
+        ]
+        for start in range(0, len(stale), 500):
+            Incident.objects.filter(id__in=stale[start : start + 500]).delete()
         Incident.objects.bulk_create(
             list(wanted.values()),
             update_conflicts=True,
             unique_fields=["connection", "source", "key"],
             update_fields=fields,
+            batch_size=500,
         )
         attribute_actors(Incident.objects.filter(connection=connection))
     return len(wanted)

@@ -120,3 +120,86 @@ def _end(run: ConnectorRun, connection: Connection, status: str, message: str, c
     run.requests = client.requests if client is not None else 0
     run.save(update_fields=["status", "message", "finished_at", "phase", "requests", "updated_at"])
     return run
+
+
+def import_dir(run: ConnectorRun):
+    from pathlib import Path
+
+    from django.conf import settings
+
+    return Path(settings.DATA_DIR) / "imports" / str(run.organization_id) / run.uid
+
+
+def run_connector_import(run: ConnectorRun, *, on_progress=None) -> ConnectorRun:
+    """Import the export files saved for this run: all of them or nothing (one transaction),
+    then derive deployments' commits and incidents as after a sync. The cursors do not move: an
+    export says nothing about what the API would return next."""
+    import shutil
+
+    from partnerscope.evidence.connectors.github import export, mapping
+    from partnerscope.evidence.connectors.store import store_pull_requests, store_work_items
+    from partnerscope.evidence.models import DEFAULT_BOT_PATTERNS
+    from partnerscope.evidence.patterns import matcher
+
+    connection = run.connection
+    folder = import_dir(run)
+    run.status, run.started_at, run.phase = ConnectorRun.Status.RUNNING, timezone.now(), "Reading the files"
+    run.worker_host, run.worker_pid = socket.gethostname(), os.getpid()
+    run.save(update_fields=["status", "started_at", "phase", "worker_host", "worker_pid", "updated_at"])
+    try:
+        is_bot = matcher(DEFAULT_BOT_PATTERNS.splitlines())
+        incident_labels = matcher(connection.glob_list("incident_labels"))
+        prs, items = [], []
+        for path in sorted(folder.glob("*")):
+            name = path.name.split("-", 1)[-1]
+            pr_nodes, issue_nodes = export.read_export(name, path.read_bytes())
+            try:
+                prs += [mapping.pull_request(node, is_bot) for node in pr_nodes]
+                items += [
+                    mapping.issue(node, is_bot, incident_labels=incident_labels) for node in issue_nodes
+                ]
+            except SourceError as exc:
+                raise SourceError(f"{name}: {exc}") from None
+        run.phase, run.progress_total = "Storing", len(prs) + len(items)
+        run.save(update_fields=["phase", "progress_total", "updated_at"])
+        if on_progress:
+            on_progress(run)
+        with transaction.atomic():
+            for start in range(0, len(prs), 500):
+                store_pull_requests(connection, prs[start : start + 500])
+            for start in range(0, len(items), 500):
+                store_work_items(connection, items[start : start + 500])
+            link_deployment_commits(connection)
+            incidents = derive_incidents(connection)
+            Connection.objects.filter(pk=connection.pk).update(status=Connection.Status.OK, last_error="")
+            run.status, run.finished_at, run.phase = ConnectorRun.Status.SUCCEEDED, timezone.now(), "Done"
+            run.records = run.progress_done = len(prs) + len(items)
+            run.message = (
+                f"Imported {len(prs)} pull request{'' if len(prs) == 1 else 's'} and {len(items)} issue"
+                f"{'' if len(items) == 1 else 's'}; {incidents} incident{'' if incidents == 1 else 's'}."
+            )
+            run.save(
+                update_fields=[
+                    "status",
+                    "finished_at",
+                    "phase",
+                    "records",
+                    "progress_done",
+                    "message",
+                    "updated_at",
+                ]
+            )
+        return run
+    except SourceError as exc:
+        return _end(run, connection, ConnectorRun.Status.FAILED, f"Nothing was imported. {exc}", None)
+    except Exception:
+        log.exception("import into connection %s failed", connection.pk)
+        return _end(
+            run,
+            connection,
+            ConnectorRun.Status.FAILED,
+            "The import failed on an internal error; it was logged.",
+            None,
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

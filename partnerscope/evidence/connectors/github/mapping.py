@@ -50,7 +50,7 @@ def pull_request(node: dict, is_bot_name) -> dict:
         at = moment(comment, "createdAt", where=where)
         reviews.append(
             {
-                "external_id": f"comment-{field(comment, 'databaseId', int, where=where)}",
+                "external_id": f"comment-{_review_id(comment, where)}",
                 "state": "commented",
                 "is_comment": True,
                 "submitted_at": at,
@@ -87,6 +87,13 @@ def pull_request(node: dict, is_bot_name) -> dict:
     }
 
 
+def _review_id(review: dict, where: str) -> str:
+    """GraphQL's databaseId, or the node id a ``gh --json`` export gives."""
+    if "databaseId" in review or "id" not in review:
+        return str(field(review, "databaseId", int, where=where))
+    return field(review, "id", str, where=where)
+
+
 def reviews_of(nodes: list, author: str, is_bot_name, where: str) -> list[dict]:
     reviews = []
     for review in nodes:
@@ -97,7 +104,7 @@ def reviews_of(nodes: list, author: str, is_bot_name, where: str) -> list[dict]:
             continue  # pending reviews, and the author's own comments, are not reviews
         reviews.append(
             {
-                "external_id": str(field(review, "databaseId", int, where=where)),
+                "external_id": _review_id(review, where),
                 "state": state,
                 "is_comment": False,
                 "submitted_at": submitted,

@@ -31,6 +31,9 @@ from partnerscope.evidence.connectors.store import (
 from partnerscope.evidence.models import DEFAULT_BOT_PATTERNS
 from partnerscope.evidence.patterns import matcher
 
+# A deployment or run still "running" this long after the newest one is abandoned, not worth
+# reading again at every sync.
+RUNNING_LOOKBACK = datetime.timedelta(days=2)
 PR_PAGE = 50
 ISSUE_PAGE = 100
 DEPLOYMENT_PAGE = 100
@@ -42,6 +45,11 @@ def _iso(value: datetime.datetime) -> str:
 
 def _parse(value: str | None) -> datetime.datetime | None:
     return datetime.datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def _resume_from(running: list[datetime.datetime], newest: datetime.datetime) -> datetime.datetime:
+    """Where the next sync starts reading: the oldest recent record still running, else the newest."""
+    return min([r for r in running if r >= newest - RUNNING_LOOKBACK] + [newest])
 
 
 class GitHubSync:
@@ -157,7 +165,7 @@ class GitHubSync:
             after = field(info, "endCursor", str, where="GitHub's deployment page")
         # Next time, read back to the oldest deployment still running: its status will change.
         if newest is not None:
-            self.final_cursor["deployments"] = _iso(min([*running, newest]))
+            self.final_cursor["deployments"] = _iso(_resume_from(running, newest))
 
     def workflow_runs(self) -> None:
         cursor = self.connection.cursor
@@ -195,7 +203,7 @@ class GitHubSync:
                 break
             created, etag = f"{_iso(since)}..{_iso(oldest)}", None
         if newest is not None:
-            start = _iso(min([*running, newest]))
+            start = _iso(_resume_from(running, newest))
             # The ETag is worth keeping only if the next sync asks the very same question.
             same = f">={start}" == first_created
             self.final_cursor.update(

@@ -1,0 +1,118 @@
+"""kill -9 during a GitHub sync, then resume: the same rows as an uninterrupted sync."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.evidence.test_crash_resume import ROOT, Database
+from tests.fakes.github import FakeGitHub, GeneratedProject
+
+TOKEN = "ghp_crash_token"  # noqa: S105 - the fake server's
+
+SETUP = """
+from django.contrib.auth import get_user_model
+from partnerscope.orgs.services import create_organization
+from partnerscope.orgs.models import Membership
+from partnerscope.vendors.models import Vendor
+from partnerscope.vendors.services import save_vendor_record
+from partnerscope.engagements.models import Engagement, Person, Identity, Assignment
+from partnerscope.engagements.services import save_roster_record
+from partnerscope.evidence.models import Connection
+from partnerscope.evidence.connector_services import save_connection
+owner = get_user_model().objects.create_user("o@crash.test")
+create_organization(slug="crash", name="Crash", owner=owner)
+m = Membership.objects.get(user=owner)
+v = save_vendor_record(membership=m, instance=Vendor(name="Alpha"))
+e = save_roster_record(membership=m, instance=Engagement(vendor=v, name="E", model="dedicated_team", start_date="2000-01-01"))
+p = save_roster_record(membership=m, instance=Person(name="Ana"))
+save_roster_record(membership=m, instance=Identity(person=p, kind="github", value="ana-alpha"))
+save_roster_record(membership=m, instance=Assignment(person=p, vendor=v, valid_from="2000-01-01"))
+save_connection(membership=m, instance=Connection(engagement=e, name="gh", kind="github", project="acme/app",
+    base_url=BASE, allow_private_host=True, uid="crashconn0000001"), token=TOKEN)
+"""
+
+DIGEST = """
+import hashlib
+from partnerscope.evidence.models import PullRequest, Review, PullRequestCommit, WorkItem, WorkItemEvent, Deployment, Incident, Connection
+h = hashlib.sha256()
+for model, fields in (
+    (PullRequest, ("number", "title", "updated_at", "state", "actor", "status", "vendor__name", "first_commit_at")),
+    (Review, ("pull_request__number", "external_id", "state", "actor", "status")),
+    (PullRequestCommit, ("pull_request__number", "sha")),
+    (WorkItem, ("key", "updated_at", "workflow_status", "actor", "status", "is_incident")),
+    (WorkItemEvent, ("work_item__key", "external_id", "field", "to_value")),
+    (Deployment, ("kind", "external_id", "outcome", "is_production")),
+    (Incident, ("source", "key", "caused_by__external_id")),
+):
+    for row in model.objects.order_by(*fields).values_list(*fields):
+        h.update(repr(row).encode())
+print(PullRequest.objects.count(), WorkItem.objects.count(), Deployment.objects.count(), h.hexdigest())
+"""
+
+
+@pytest.fixture
+def server():
+    project = GeneratedProject(prs=3000, issues=3000, deployments=200, runs=200, seed=9)
+    with FakeGitHub(project, token=TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+def databases(tmp_path, django_db_blocker, server):
+    made = []
+
+    def make(name):
+        with django_db_blocker.unblock():
+            db = Database(tmp_path, name)
+        db.env["PARTNERSCOPE_TRACKER_RUNS_DAYS"] = "3650"
+        made.append(db)
+        db.manage("migrate", "-v0")
+        db.shell(SETUP.replace("BASE", repr(server.base_url)).replace("TOKEN", repr(TOKEN)))
+        return db
+
+    yield make
+    with django_db_blocker.unblock():
+        for db in made:
+            db.drop()
+
+
+def test_kill_9_during_a_tracker_sync_then_resume_gives_the_same_rows(databases):
+    reference = databases("reference")
+    assert "Succeeded" in reference.manage("sync", "crashconn0000001").stdout
+    expected = reference.shell(DIGEST)
+    assert expected.startswith("3000 3000 ")
+
+    crashed = databases("crashed")
+    kills = 0
+    for table, threshold in (
+        ("evidence_pullrequest", 200),
+        ("evidence_pullrequest", 1500),
+        ("evidence_workitem", 800),
+    ):
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "sync", "crashconn0000001"], cwd=ROOT, env=crashed.env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 120
+        while process.poll() is None and time.monotonic() < deadline:
+            if crashed.count(table) >= threshold:
+                os.killpg(process.pid, signal.SIGKILL)
+                kills += 1
+                break
+            time.sleep(0.02)
+        process.wait()
+    assert kills >= 2, "the sync finished before it could be killed: make the project larger"
+    cursor = crashed.shell(
+        "from partnerscope.evidence.models import Connection; print(sorted(Connection.objects.get().cursor))"
+    )
+    assert "pull_requests" not in cursor, "a killed sync must not have moved the pull request cursor"
+
+    result = crashed.manage("sync", "crashconn0000001", check=False)
+    assert "Succeeded" in result.stdout, result.stdout + result.stderr
+    assert crashed.shell(DIGEST) == expected
