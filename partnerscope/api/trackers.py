@@ -34,6 +34,7 @@ class ConnectionOut(Schema):
     kind: str
     base_url: str
     project: str
+    account_email: str
     token_hint: str = Field(
         description="The last characters of the stored token; the token itself is never returned"
     )
@@ -53,9 +54,10 @@ class ConnectionOut(Schema):
 class ConnectionIn(s.In):
     engagement: str = Field(description="Engagement uid")
     name: str
-    kind: str = Field("github", description='"github"')
+    kind: str = Field("github", description='"github", "gitlab" or "jira"')
     base_url: str = Field("", description="Empty for github.com; https://host for GitHub Enterprise Server")
-    project: str = Field(description="owner/repository")
+    project: str = Field(description="owner/repository (GitHub), group/project (GitLab), project key (Jira)")
+    account_email: str = Field("", description="Jira Cloud: the e-mail of the token's account")
     token: str = Field(
         "", description="A read-only token; write-only, stored encrypted. Empty keeps the stored one."
     )

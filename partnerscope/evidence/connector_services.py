@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
+import socket
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -21,8 +25,18 @@ def _connection_rules(connection: Connection) -> None:
             connection.base_url = check_url(connection.base_url, allow_private=connection.allow_private_host)
         except UnsafeURL as exc:
             raise ValidationError({"base_url": str(exc)}) from None
-    if connection.kind == Connection.Kind.GITHUB and connection.project.strip().strip("/").count("/") != 1:
+    project = connection.project.strip().strip("/")
+    if connection.kind == Connection.Kind.GITHUB and project.count("/") != 1:
         raise ValidationError({"project": "A GitHub project is owner/repository, for example acme/shop."})
+    if connection.kind == Connection.Kind.GITLAB and "/" not in project:
+        raise ValidationError({"project": "A GitLab project is its path, for example acme/platform/shop."})
+    if connection.kind == Connection.Kind.JIRA:
+        if not re.fullmatch(r"[A-Z][A-Z0-9_]{0,29}", project):
+            raise ValidationError({"project": "A Jira project is its key in capitals, for example SHOP."})
+        if not connection.base_url:
+            raise ValidationError(
+                {"base_url": "Jira needs your site's address, for example https://acme.atlassian.net."}
+            )
     if not connection.token_encrypted:
         raise ValidationError({"token": "A token is needed to read the project."})
 
@@ -71,7 +85,11 @@ def queue_connection_sync(connection: Connection, *, user=None, claim: bool = Fa
     if active.all().exists():
         raise ValidationError("A sync of this connection is already queued or running.")
     run = ConnectorRun.objects.create(
-        organization_id=connection.organization_id, connection=connection, requested_by=user
+        organization_id=connection.organization_id,
+        connection=connection,
+        requested_by=user,
+        worker_host=socket.gethostname() if claim else "",
+        worker_pid=os.getpid() if claim else None,
     )
     audit.record(
         actor=user, organization=connection.organization, action="partnerscope.connectorrun.created", obj=run
@@ -154,8 +172,6 @@ MAX_IMPORT_BYTES = 200 * 1024 * 1024
 
 def start_import(*, membership, connection: Connection, files, enqueue: bool = True) -> ConnectorRun:
     """Save uploaded export files for a background import. ``files``: (name, bytes) pairs."""
-    import re
-
     from partnerscope.evidence.connectors.runner import import_dir
 
     check_perm(membership, Perm.EDIT)

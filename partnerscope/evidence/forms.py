@@ -72,7 +72,7 @@ class ConnectionForm(ScopedModelForm):
 
         model = Connection
         fields = [
-            "engagement", "name", "kind", "base_url", "project", "production_environments",
+            "engagement", "name", "kind", "base_url", "project", "account_email", "production_environments",
             "incident_labels", "hotfix_refs", "allow_private_host",
         ]  # fmt: skip
         widgets = {

@@ -44,6 +44,8 @@ def run_connector_sync(
     client = None
     try:
         token = decrypt_token(connection.token_encrypted)
+        if connection.kind not in CONNECTORS:
+            raise SourceError(f"Syncing {connection.get_kind_display()} is not available in this version.")
         client_class, sync_class = CONNECTORS[connection.kind]
         client = client_class(connection, token, transport=transport, sleep=sleep)
 

@@ -23,8 +23,9 @@ class Connection(TenantModel):
     """A GitHub repository, GitLab project or Jira project that feeds one engagement."""
 
     class Kind(models.TextChoices):
-        # GitLab and Jira join when their connectors are built (see the issue notes).
         GITHUB = "github", "GitHub"
+        GITLAB = "gitlab", "GitLab"
+        JIRA = "jira", "Jira"
 
     class Status(models.TextChoices):
         NEW = "new", "Not synced yet"
@@ -49,6 +50,12 @@ class Connection(TenantModel):
     # Fernet token (connectors/secrets.py); never shown again, never logged.
     token_encrypted = models.TextField(blank=True, editable=False)
     token_hint = models.CharField(max_length=12, blank=True, editable=False)
+    account_email = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Jira Cloud only: the e-mail of the account the API token belongs to (Jira Server and "
+        "Data Center use the token alone)",
+    )
     production_environments = models.TextField(
         default=DEFAULT_PRODUCTION,
         blank=True,
