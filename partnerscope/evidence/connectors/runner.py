@@ -10,10 +10,9 @@ from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from partnerscope.evidence.connectors.derive import derive_incidents, link_deployment_commits
-from partnerscope.evidence.connectors.github.client import GitHubClient
-from partnerscope.evidence.connectors.github.sync import GitHubSync
 from partnerscope.evidence.connectors.http import SourceError
 from partnerscope.evidence.connectors.secrets import TokenUnavailable, decrypt_token
 from partnerscope.evidence.connectors.store import save_cursor
@@ -22,7 +21,20 @@ from partnerscope.evidence.models import Connection, ConnectorRun
 
 log = logging.getLogger("partnerscope.evidence")
 
-CONNECTORS = {Connection.Kind.GITHUB: (GitHubClient, GitHubSync)}
+# Per kind of connection: its client and sync classes, and the reader of its offline exports.
+# Client(connection, token, *, transport=None, sleep=time.sleep) with .requests and .close();
+# Sync(connection, client, progress) with .run(), .records and .final_cursor;
+# read_rows(connection, file name, bytes) -> (pull request rows, work item rows).
+CONNECTORS = {
+    "github": ("github.client.GitHubClient", "github.sync.GitHubSync"),
+    "gitlab": ("gitlab.client.GitLabClient", "gitlab.sync.GitLabSync"),
+    "jira": ("jira.client.JiraClient", "jira.sync.JiraSync"),
+}
+IMPORTERS = {"github": "github.export.read_rows", "jira": "jira.csv_import.read_rows"}
+
+
+def _load(path: str):
+    return import_string(f"partnerscope.evidence.connectors.{path}")
 
 
 class Cancelled(Exception):
@@ -46,7 +58,7 @@ def run_connector_sync(
         token = decrypt_token(connection.token_encrypted)
         if connection.kind not in CONNECTORS:
             raise SourceError(f"Syncing {connection.get_kind_display()} is not available in this version.")
-        client_class, sync_class = CONNECTORS[connection.kind]
+        client_class, sync_class = (_load(path) for path in CONNECTORS[connection.kind])
         client = client_class(connection, token, transport=transport, sleep=sleep)
 
         def progress(phase: str, records: int) -> None:
@@ -138,10 +150,7 @@ def run_connector_import(run: ConnectorRun, *, on_progress=None) -> ConnectorRun
     export says nothing about what the API would return next."""
     import shutil
 
-    from partnerscope.evidence.connectors.github import export, mapping
     from partnerscope.evidence.connectors.store import store_pull_requests, store_work_items
-    from partnerscope.evidence.models import DEFAULT_BOT_PATTERNS
-    from partnerscope.evidence.patterns import matcher
 
     connection = run.connection
     folder = import_dir(run)
@@ -149,19 +158,21 @@ def run_connector_import(run: ConnectorRun, *, on_progress=None) -> ConnectorRun
     run.worker_host, run.worker_pid = socket.gethostname(), os.getpid()
     run.save(update_fields=["status", "started_at", "phase", "worker_host", "worker_pid", "updated_at"])
     try:
-        is_bot = matcher(DEFAULT_BOT_PATTERNS.splitlines())
-        incident_labels = matcher(connection.glob_list("incident_labels"))
+        if connection.kind not in IMPORTERS:
+            raise SourceError(
+                f"Importing {connection.get_kind_display()} exports is not available in this version."
+            )
+        read_rows = _load(IMPORTERS[connection.kind])
         prs, items = [], []
         for path in sorted(folder.glob("*")):
             name = path.name.split("-", 1)[-1]
-            pr_nodes, issue_nodes = export.read_export(name, path.read_bytes())
             try:
-                prs += [mapping.pull_request(node, is_bot) for node in pr_nodes]
-                items += [
-                    mapping.issue(node, is_bot, incident_labels=incident_labels) for node in issue_nodes
-                ]
+                file_prs, file_items = read_rows(connection, name, path.read_bytes())
             except SourceError as exc:
-                raise SourceError(f"{name}: {exc}") from None
+                message = str(exc)
+                raise SourceError(message if message.startswith(name) else f"{name}: {message}") from None
+            prs += file_prs
+            items += file_items
         run.phase, run.progress_total = "Storing", len(prs) + len(items)
         run.save(update_fields=["phase", "progress_total", "updated_at"])
         if on_progress:

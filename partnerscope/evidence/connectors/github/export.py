@@ -109,3 +109,17 @@ def read_export(name: str, data: bytes) -> tuple[list[dict], list[dict]]:
             raise SourceError(f"{name}, item {index}: no 'number' field.")
         (prs if PR_KEYS & item.keys() else issues).append(item)
     return [normalize_pull_request(n) for n in prs], [normalize_issue(n) for n in issues]
+
+
+def read_rows(connection, name: str, data: bytes) -> tuple[list[dict], list[dict]]:
+    """Pull request and issue rows (store.py's shape) from one export file."""
+    from partnerscope.evidence.connectors.github import mapping
+    from partnerscope.evidence.models import DEFAULT_BOT_PATTERNS
+    from partnerscope.evidence.patterns import matcher
+
+    is_bot = matcher(DEFAULT_BOT_PATTERNS.splitlines())
+    incident_labels = matcher(connection.glob_list("incident_labels"))
+    pr_nodes, issue_nodes = read_export(name, data)
+    prs = [mapping.pull_request(node, is_bot) for node in pr_nodes]
+    items = [mapping.issue(node, is_bot, incident_labels=incident_labels) for node in issue_nodes]
+    return prs, items
