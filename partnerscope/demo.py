@@ -441,6 +441,9 @@ def load_demo(*, reset: bool = False) -> DemoResult:
         .first()
     )
     load_demo_history(owner)
+    from partnerscope.demo_trackers import load_demo_trackers
+
+    load_demo_trackers(owner)
     return DemoResult(org, password, created=True, logins=demo_logins())
 
 

@@ -337,3 +337,21 @@ def test_demo_password_comes_from_the_environment(monkeypatch):
     assert demo.demo_password() == "another-demo-password"
     monkeypatch.delenv("PARTNERSCOPE_DEMO_PASSWORD")
     assert demo.demo_password() == "partnerscope-demo"
+
+
+@pytest.mark.django_db
+def test_demo_has_github_evidence_that_follows_the_roster():
+    from partnerscope.evidence.models import Connection, Incident, PullRequest, Review, WorkItem
+    from partnerscope.evidence.queries import unattributed_usernames
+
+    org = demo.load_demo().organization
+    connections = Connection.objects.filter(organization=org)
+    assert connections.count() == 2
+    prs = PullRequest.objects.filter(organization=org)
+    assert prs.count() > 50
+    assert prs.filter(status="vendor").values("vendor").distinct().count() == 2
+    assert Review.objects.filter(organization=org, status="inhouse").exists()
+    assert WorkItem.objects.filter(organization=org, is_incident=True).exists()
+    assert Incident.objects.filter(organization=org, source="issue").exists()
+    owner = Membership.objects.get(organization=org, role="owner")
+    assert "sam-freelance" in {e.login for e in unattributed_usernames(owner)}

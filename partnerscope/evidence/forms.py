@@ -83,6 +83,8 @@ class ConnectionForm(ScopedModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance._state.adding:
+            self.fields["kind"].initial = "github"
         if self.instance.token_hint:
             self.fields["token"].help_text = (
                 f"Stored: {self.instance.token_hint}. " + self.fields["token"].help_text

@@ -128,3 +128,51 @@ def test_owner_registers_and_syncs_a_repository_and_maps_an_unknown_author(
     row.locator("button:has-text('Map')").click()
     expect(page.locator(".messages")).to_contain_text("attributed again")
     expect(page.locator("main")).to_contain_text("Every author identity is covered")
+
+
+def test_owner_connects_github_imports_an_export_and_a_vendor_sees_only_its_pull_requests(
+    world, live_server, page, tmp_path
+):
+    import json
+
+    from partnerscope.evidence.connectors.runner import run_connector_import
+    from partnerscope.evidence.models import ConnectorRun
+
+    sign_in(page, live_server, "owner@acme.test")
+    page.click("nav >> text=Evidence")
+    page.click("a.btn:has-text('Connections')")
+    page.click("a.btn:has-text('Connect a tracker')")
+    page.select_option("#id_engagement", label="Beta mobile app")
+    page.fill("#id_name", "Beta GitHub 2")
+    page.select_option("#id_kind", value="github")
+    page.fill("#id_project", "acme/beta-mobile")
+    page.fill("#id_token", "ghp_browser_secret_1234")
+    page.click("button:has-text('Save')")
+    expect(page.locator("h1")).to_have_text("Beta GitHub 2")
+    expect(page.locator("main")).to_contain_text("…1234")
+    expect(page.locator("main")).not_to_contain_text("ghp_browser_secret_1234")
+
+    export = [
+        {"number": 40 + n, "title": f"Screen {n}", "state": "MERGED", "isDraft": False, "url": "",
+         "author": {"login": "ben-beta"}, "createdAt": f"2025-03-0{n + 1}T10:00:00Z",
+         "updatedAt": f"2025-03-0{n + 1}T12:00:00Z", "closedAt": f"2025-03-0{n + 1}T12:00:00Z",
+         "mergedAt": f"2025-03-0{n + 1}T12:00:00Z", "additions": 3, "deletions": 1, "changedFiles": 1,
+         "labels": [], "mergeCommit": None, "commits": [], "reviews": [], "comments": []}
+        for n in range(3)
+    ]  # fmt: skip
+    file = tmp_path / "prs.json"
+    file.write_text(json.dumps(export))
+    page.click("a.btn:has-text('Import an export')")
+    page.set_input_files("#id_files", str(file))
+    page.click("button:has-text('Import')")
+    expect(page.locator(".messages")).to_contain_text("Import queued")
+    run_connector_import(ConnectorRun.objects.get(status="queued"))  # what the worker does
+    page.reload()
+    expect(page.locator("main")).to_contain_text("Imported 3 pull requests")
+
+    page.click("text=Sign out")
+    sign_in(page, live_server, "am@alpha.test")
+    page.goto(f"{live_server.url}/o/acme/pull-requests/")
+    rows = page.locator("table#pull-requests tbody tr")
+    expect(rows).to_have_count(1)  # vendor A's fixture pull request, none of Beta's
+    expect(page.locator("main")).not_to_contain_text("Screen 1")
