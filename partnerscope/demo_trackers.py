@@ -36,8 +36,8 @@ def _export(engagement: Engagement, rng: random.Random) -> tuple[list[dict], lis
         ).values_list("person_id", "value")
     )
     team = [a for a in Assignment.objects.filter(engagement=engagement) if a.person_id in logins]
-    reviewers = [
-        logins[a.person_id]
+    inhouse = [
+        a
         for a in Assignment.objects.filter(organization_id=engagement.organization_id, vendor__isnull=True)
         if a.person_id in logins
     ]
@@ -46,6 +46,11 @@ def _export(engagement: Engagement, rng: random.Random) -> tuple[list[dict], lis
     while day <= end:
         if day.weekday() < 5:
             on_duty = [a for a in team if a.valid_from <= day and (a.valid_to is None or a.valid_to >= day)]
+            reviewers = [
+                logins[a.person_id]
+                for a in inhouse
+                if a.valid_from <= day and (a.valid_to is None or a.valid_to >= day)
+            ]
             for a in on_duty:
                 if rng.random() < 0.18:
                     number += 1
@@ -74,6 +79,8 @@ def _pull_request(number, login, day, on_duty, logins, reviewers, rng) -> dict:
     created = datetime.datetime.combine(day, datetime.time(9 + rng.randint(0, 7)), datetime.UTC)
     merged = created + datetime.timedelta(hours=rng.randint(2, 96))
     state = "MERGED" if rng.random() < 0.85 else rng.choice(["CLOSED", "OPEN"])
+    if merged > datetime.datetime.now(datetime.UTC):
+        state, merged = "OPEN", created  # not merged yet: nothing in the demo happens in the future
     peers = [logins[a.person_id] for a in on_duty if logins[a.person_id] != login] + reviewers
     reviews = []
     for k, reviewer in enumerate(rng.sample(peers, min(len(peers), rng.randint(1, 2)))):
@@ -121,7 +128,7 @@ def _issue(number, day, on_duty, logins, rng) -> dict:
     created = datetime.datetime.combine(day, datetime.time(10), datetime.UTC)
     kind = rng.choices(["bug", "incident", "enhancement"], [5, 1, 4])[0]
     closed = created + datetime.timedelta(hours=rng.randint(1, 240))
-    done = closed.date() <= datetime.date.today() and rng.random() < 0.8
+    done = closed <= datetime.datetime.now(datetime.UTC) and rng.random() < 0.8
     assignee = logins[rng.choice(on_duty).person_id]
     return {
         "number": number,

@@ -164,6 +164,7 @@ API_OPERATIONS = {
     "delete_connection": "connection",
     "start_connection_sync": "connection",
     "get_connector_sync": "connectorrun",
+    "import_connection_export": "connection",
     "list_pull_requests": None,
     "list_work_items": None,
     "list_deployments": None,

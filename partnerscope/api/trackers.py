@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import ValidationError
-from ninja import Query, Router, Schema, Status
+from ninja import File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 from pydantic import Field
 
 from partnerscope.api import schemas as s
@@ -270,6 +271,25 @@ def start_connection_sync(request, uid: str):
     """Queues a sync; follow it with GET /connector-syncs/{uid}. 409 while one is queued or running."""
     try:
         run = services.start_connection_sync(membership=request.auth, connection=_connection(request, uid))
+    except ValidationError as exc:
+        return Status(409, {"detail": " ".join(exc.messages)})
+    return Status(202, ConnectorRunOut.from_orm(run))
+
+
+@router.post(
+    "/connections/{uid}/imports", auth=write, response={202: ConnectorRunOut, **CONFLICT, **s.ERRORS},
+    summary="Import export files into a tracker connection",
+)  # fmt: skip
+def import_connection_export(request, uid: str, files: File[list[UploadedFile]]):
+    """Multipart upload of export files (GitHub: gh pr list / gh issue list --json output; Jira:
+    a CSV export). Everything in them is imported, or nothing when one record is malformed;
+    follow it with GET /connector-syncs/{uid}. 409 while a sync of the connection is queued or
+    running."""
+    connection = _connection(request, uid)
+    try:
+        run = services.start_import(
+            membership=request.auth, connection=connection, files=[(f.name, f.read()) for f in files]
+        )
     except ValidationError as exc:
         return Status(409, {"detail": " ".join(exc.messages)})
     return Status(202, ConnectorRunOut.from_orm(run))

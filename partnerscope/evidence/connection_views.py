@@ -208,7 +208,7 @@ def pull_request_list(request, org_slug):
         request,
         PullRequest,
         [
-            Column("number", "Pull request", "number", numeric=True),
+            Column("number", "Pull request", "number"),
             Column("state", "State", "state"),
             Column("author", "Author", "actor"),
             Column("created", "Created", "created_at"),
