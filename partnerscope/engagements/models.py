@@ -129,7 +129,11 @@ class Identity(TenantModel):
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="identities")
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    value = models.CharField(max_length=254)
+    value = models.CharField(
+        max_length=254,
+        help_text="The e-mail address, git author name or username as the system shows it; for Jira the "
+        "account id (Cloud, e.g. 557058:f3a…) or the username (Server and Data Center)",
+    )
 
     vendor_q = staticmethod(
         lambda vendor_id: models.Q(

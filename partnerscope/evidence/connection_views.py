@@ -134,6 +134,19 @@ def connection_sync(request, org_slug, uid):
     return redirect("connection_detail", org_slug=org_slug, uid=uid)
 
 
+IMPORT_HELP = {
+    "github": "Export with gh pr list --state all --limit 100000 --json number,title,state,isDraft,author,"
+    "createdAt,updatedAt,closedAt,mergedAt,url,additions,deletions,changedFiles,labels,mergeCommit,commits,"
+    "reviews,comments and gh issue list --state all --limit 100000 --json number,title,state,stateReason,"
+    "author,labels,assignees,milestone,createdAt,updatedAt,closedAt,url. Everything in the files is "
+    "imported, or nothing if one record is malformed.",
+    "jira": "Export the project's issues from Jira as CSV (all fields). Include the Assignee Id and Reporter "
+    "Id columns so people match their Jira identities; dates without a time zone are read as UTC. "
+    "Everything in the files is imported, or nothing if one row is malformed.",
+    "gitlab": "Importing GitLab exports is not available yet; sync with a token instead.",
+}
+
+
 @requires(Perm.EDIT)
 def connection_import(request, org_slug, uid):
     """Import a GitHub export (gh … --json) when no API access is allowed."""
@@ -146,11 +159,7 @@ def connection_import(request, org_slug, uid):
         form,
         title=f"Import an export into {connection}",
         section=SECTION,
-        intro="Export with gh pr list --state all --limit 100000 --json number,title,state,isDraft,author,"
-        "createdAt,updatedAt,closedAt,mergedAt,url,additions,deletions,changedFiles,labels,mergeCommit,commits,"
-        "reviews,comments and gh issue list --state all --limit 100000 --json number,title,state,stateReason,"
-        "author,labels,assignees,milestone,createdAt,updatedAt,closedAt,url. Everything in the files is "
-        "imported, or nothing if one record is malformed.",
+        intro=IMPORT_HELP.get(connection.kind, ""),
         save=lambda: services.start_import(
             membership=request.membership,
             connection=connection,

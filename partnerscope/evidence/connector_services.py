@@ -141,7 +141,9 @@ def map_username(*, membership, kind: str, login: str, person=None, new_name: st
     from partnerscope.evidence.queries import unattributed_usernames
 
     check_perm(membership, Perm.EDIT)
-    login = login.strip().lower()
+    login = login.strip()
+    if kind in ("github", "gitlab"):
+        login = login.lower()  # case-insensitive there; Jira account ids and usernames are not
     entry = next(
         (e for e in unattributed_usernames(membership, limit=10**6) if (e.kind, e.login) == (kind, login)),
         None,

@@ -118,7 +118,9 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 class MultipleFileField(forms.FileField):
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".json,application/json"}))
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": ".json,.csv,application/json,text/csv"})
+        )
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
@@ -130,5 +132,5 @@ class MultipleFileField(forms.FileField):
 class ImportForm(forms.Form):
     files = MultipleFileField(
         label="Export files",
-        help_text="JSON from gh pr list --json … and gh issue list --json … (the fields are listed on this page).",
+        help_text="GitHub: the JSON of gh pr list / gh issue list --json …; Jira: a CSV export (see above).",
     )

@@ -242,4 +242,6 @@ class Http:
                     return self._clean(
                         str(value if not isinstance(value, list) else "; ".join(map(str, value)))[:300]
                     )
+            if isinstance(body.get("errors"), dict) and body["errors"]:  # Jira: {"errors": {field: message}}
+                return self._clean("; ".join(f"{k}: {v}" for k, v in body["errors"].items())[:300])
         return self._clean(str(body)[:200])

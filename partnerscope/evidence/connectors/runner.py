@@ -173,6 +173,10 @@ def run_connector_import(run: ConnectorRun, *, on_progress=None) -> ConnectorRun
                 raise SourceError(message if message.startswith(name) else f"{name}: {message}") from None
             prs += file_prs
             items += file_items
+        # Overlapping exports repeat records: the last file's version of each wins (an upsert
+        # batch must not name the same key twice).
+        prs = list({row["number"]: row for row in prs}.values())
+        items = list({row["key"]: row for row in items}.values())
         run.phase, run.progress_total = "Storing", len(prs) + len(items)
         run.save(update_fields=["phase", "progress_total", "updated_at"])
         if on_progress:

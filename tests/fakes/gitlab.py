@@ -1,0 +1,719 @@
+"""A local fake of a GitLab server for tests and benchmarks (standard library only).
+
+GraphQL at ``POST /api/graphql`` answers the connector's operations (by ``operationName``; the
+query text is not parsed) in the shapes of ``partnerscope/evidence/connectors/gitlab/queries.py``:
+MergeRequests and Issues (oldest update first from ``updatedAfter``, keyset cursors),
+MergeRequestCommits and MergeRequestNotes (the rest of a long list). REST under ``/api/v4`` serves
+a project's merge requests (``iids[]``), deployments and pipelines with GitLab's offset paging
+headers. Data comes from ``GeneratedGitLabProject``: deterministic, held as ready-made node dicts
+(changes replace a node, never mutate it). Faults are injected with ``FakeGitLab.fail_next``.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import contextlib
+import email.utils
+import itertools
+import json
+import random
+import socket
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+USERS = ["ana-alpha", "ben-beta", "ida-inhouse", "zoe-unknown"]
+BOT = "project_42_bot_5d1e2a"  # a project access token's user: GraphQL flags it, REST does not
+EMAILS = {"ana-alpha": "ana@alpha.test", "ben-beta": "ben@beta.test", "ida-inhouse": "ida@acme.test", "zoe-unknown": "zoe@example.com", BOT: "project42_bot@noreply.gitlab.example.com"}  # fmt: skip
+WEB = "https://gitlab.example.com"  # the web URLs in the data (the API's own host is 127.0.0.1)
+PAGE_LIMIT = 100  # GitLab's max_page_size for GraphQL connections and REST per_page
+FAULT_KINDS = ("502", "rate_limit", "malformed", "bad_field", "redirect_other_host", "graphql_error")
+GRAPHQL_OPERATIONS = ("MergeRequests", "MergeRequestCommits", "MergeRequestNotes", "Issues")
+NOUNS = ["billing export", "login form", "search index", "audit log", "invoice PDF", "rate limiter", "CSV import", "user settings"]  # fmt: skip
+VERBS = ["Add", "Fix", "Refactor", "Update", "Remove", "Speed up"]
+PROBLEMS = ["fails on Safari", "is slow", "shows wrong totals", "times out", "loses data"]
+
+
+def iso(moment: datetime) -> str:
+    """GraphQL's Time: whole seconds in UTC."""
+    return moment.astimezone(UTC).isoformat()[:19] + "Z"
+
+
+def iso_ms(moment: datetime) -> str:
+    """REST's times: milliseconds in UTC ("2016-08-11T07:38:12.414Z")."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse(text: str) -> datetime:
+    moment = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def user(username: str, bot: bool = False) -> dict:
+    return {"username": username, "bot": bot}
+
+
+def rest_user(username: str) -> dict:
+    return {"id": 1000 + sum(map(ord, username)), "username": username, "name": username.title(), "state": "active"}  # fmt: skip
+
+
+def encode_cursor(position: dict) -> str:
+    return base64.b64encode(json.dumps(position).encode()).decode()
+
+
+def decode_cursor(text) -> dict:
+    """GitLab's keyset cursor, base64 JSON; ValueError if it is not one of ours."""
+    try:
+        position = json.loads(base64.b64decode(str(text), validate=True))
+    except (ValueError, UnicodeDecodeError):
+        position = None
+    if not isinstance(position, dict):
+        raise ValueError(text)
+    return position
+
+
+def connection(nodes: list, begin: int, size: int = PAGE_LIMIT) -> dict:
+    """A nested connection (a merge request's commits or notes) from offset ``begin``."""
+    shown = nodes[begin : begin + size]
+    end = begin + len(shown)
+    return {
+        "pageInfo": {
+            "hasNextPage": end < len(nodes),
+            "endCursor": encode_cursor({"offset": end}) if shown else None,
+        },  # fmt: skip
+        "nodes": shown,
+    }
+
+
+class GeneratedGitLabProject:
+    """A project's merge requests, issues, deployments and pipelines, generated from a seed."""
+
+    def __init__(
+        self,
+        mrs: int,
+        issues: int,
+        deployments: int = 0,
+        pipelines: int = 0,
+        seed: int = 1,
+        path: str = "acme/platform/shop",
+        commits_per_mr: int = 4,
+        notes_per_mr: int = 4,
+        start: datetime = datetime(2024, 1, 1, tzinfo=UTC),
+    ) -> None:
+        self.path, self.seed, self.start = path, seed, start
+        self.id = 4242
+        self.commits_per_mr, self.notes_per_mr = commits_per_mr, notes_per_mr
+        self.rng = random.Random(seed)
+        self.lock = threading.RLock()
+        self.merge_requests: dict[int, dict] = {}  # iid -> GraphQL node without commits and notes
+        self.commits: dict[int, list[dict]] = {}  # iid -> every commit, newest first (as GitLab)
+        self.notes: dict[int, list[dict]] = {}  # iid -> every note, oldest first
+        self.mr_shas: dict[int, dict] = {}  # iid -> REST's merge_commit_sha, squash_commit_sha, sha
+        self.issues: dict[int, dict] = {}  # iid -> GraphQL node with its notes
+        self.deployments: list[dict] = []  # REST items
+        self.pipelines: list[dict] = []  # REST items
+        self.last_touched: dict[str, list[int]] = {"mrs": [], "issues": []}
+        self._ids = itertools.count(500_001)
+        self._touches = 0
+        self._indexes: dict[str, tuple[list, list]] = {}
+        self._latest = start
+        span = timedelta(days=365)
+        for i in range(mrs):
+            self.add_mr(start + span * i / mrs + timedelta(minutes=self.rng.randint(0, 600)))
+        for i in range(issues):
+            self.add_issue(start + span * i / issues + timedelta(minutes=self.rng.randint(0, 600)))
+        for i in range(deployments):
+            self.add_deployment(start + span * i / deployments + timedelta(minutes=self.rng.randint(0, 60)))
+        for i in range(pipelines):
+            self.add_pipeline(start + span * i / pipelines + timedelta(seconds=self.rng.randint(0, 600)))
+
+    # -- generation ----------------------------------------------------------------------------
+
+    def _sha(self) -> str:
+        return f"{self.rng.getrandbits(160):040x}"
+
+    def _when(self, created: datetime | None) -> datetime:
+        created = created or self._latest + timedelta(hours=1)
+        self._latest = max(self._latest, created)
+        return created.replace(microsecond=0)
+
+    def note(self, body: str, author: str, at: datetime, *, system: bool, kind: str = "Note") -> dict:
+        bot = author == BOT
+        return {"id": f"gid://gitlab/{kind}/{next(self._ids)}", "body": body, "system": system, "createdAt": iso(at), "author": user(author, bot)}  # fmt: skip
+
+    def add_mr(self, created: datetime | None = None) -> dict:
+        """A new merge request (the next iid), created at ``created`` or after everything else."""
+        with self.lock:
+            rng, created = self.rng, self._when(created)
+            iid = len(self.merge_requests) + 1
+            is_bot = rng.random() < 0.05
+            login = BOT if is_bot else rng.choice(USERS)
+            roll = rng.random()
+            state = "merged" if roll < 0.75 else ("closed" if roll < 0.85 else "opened")
+            was_draft = rng.random() < 0.2
+            ready = (
+                created + timedelta(minutes=rng.randint(30, 2880))
+                if was_draft and state != "opened"
+                else None
+            )
+            begin = ready or created
+            end = begin + timedelta(minutes=rng.randint(60, 7 * 1440))
+            others = [u for u in USERS if u != login]
+            commits = []
+            for k in range(self.commits_per_mr):
+                at = created - timedelta(hours=24) + (end - created + timedelta(hours=24)) * (k + 1) / (self.commits_per_mr + 1)  # fmt: skip
+                # Commit dates keep the author's offset; some authors' e-mails match no GitLab user.
+                local = at.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+                stamp = (local + timedelta(hours=2)).isoformat() + "+02:00"
+                linked = rng.random() < 0.85
+                commits.append({"sha": self._sha(), "authoredDate": stamp, "authorEmail": EMAILS[login], "author": {"username": login} if linked else None})  # fmt: skip
+            commits.reverse()  # newest first, as GitLab lists them
+            notes = [self.note("added 1 commit", login, begin + timedelta(minutes=5), system=True)]
+            if ready:
+                notes.append(self.note("marked this merge request as **ready**", login, ready, system=True))
+            for k in range(self.notes_per_mr):
+                at = begin + (end - begin) * (k + 1) / (self.notes_per_mr + 2)
+                who = rng.choice(others + [login, BOT])
+                notes.append(self.note(f"Looks {rng.choice(['good', 'odd', 'slow'])} here", who, at, system=False, kind=rng.choice(["Note", "DiffNote", "DiscussionNote"])))  # fmt: skip
+            if state == "merged" or rng.random() < 0.3:
+                notes.append(self.note("approved this merge request", rng.choice(others), end - timedelta(minutes=30), system=True))  # fmt: skip
+            if rng.random() < 0.15:
+                notes.append(self.note("requested changes", rng.choice(others), begin + timedelta(minutes=90), system=True))  # fmt: skip
+            notes.sort(key=lambda n: n["createdAt"])
+            style = rng.random()
+            head = commits[0]["sha"] if commits else self._sha()
+            merge_sha = squash_sha = None
+            if state == "merged":
+                # Merge commits (some squashed too), fast-forward with squash, plain fast-forward.
+                if style < 0.6:
+                    merge_sha, squash_sha = self._sha(), (self._sha() if style < 0.2 else None)
+                elif style < 0.85:
+                    squash_sha = self._sha()
+            title = (
+                f"{rng.choice(VERBS)} {rng.choice(NOUNS)}"
+                if not is_bot
+                else f"Update dependency {rng.choice(NOUNS)}"
+            )
+            labels = [rng.choice(["feature", "bug", "backend", "frontend"])] if rng.random() < 0.4 else []
+            node = {
+                "iid": str(iid),
+                "title": title,
+                "state": state,
+                "draft": state == "opened" and was_draft,
+                "createdAt": iso(created),
+                "updatedAt": iso(end + timedelta(minutes=rng.randint(0, 120))),
+                "mergedAt": iso(end) if state == "merged" else None,
+                "closedAt": iso(end) if state == "closed" else None,
+                "webUrl": f"{WEB}/{self.path}/-/merge_requests/{iid}",
+                "mergeCommitSha": merge_sha,
+                "commitCount": len(commits),
+                "diffStatsSummary": {
+                    "additions": rng.randint(1, 800),
+                    "deletions": rng.randint(0, 400),
+                    "fileCount": rng.randint(1, 30),
+                },
+                "author": user(login, is_bot),
+                "labels": {"nodes": [{"title": label} for label in labels]},
+            }
+            self.merge_requests[iid] = node
+            self.commits[iid], self.notes[iid] = commits, notes
+            self.mr_shas[iid] = {"merge_commit_sha": merge_sha, "squash_commit_sha": squash_sha, "sha": head}
+            self._indexes.clear()
+            return node
+
+    def add_issue(self, created: datetime | None = None) -> dict:
+        """A new issue (the next iid: issues and merge requests have separate sequences on GitLab)."""
+        with self.lock:
+            rng, created = self.rng, self._when(created)
+            iid = len(self.issues) + 1
+            reporter = rng.choice(USERS)
+            incident = rng.random() < 0.1
+            labels = [label for label, chance in (("bug", 0.3), ("priority::high", 0.15), ("workflow::in review", 0.1)) if rng.random() < chance]  # fmt: skip
+            if not incident and rng.random() < 0.05:
+                labels.append("incident")  # an incident by label rather than by type
+            assignees = rng.sample(USERS, rng.choice([0, 1, 1, 2]))
+            closed = rng.random() < 0.7
+            end = created + timedelta(minutes=rng.randint(60, 30 * 1440))
+
+            def between() -> datetime:
+                return (created + (end - created) * rng.uniform(0.05, 0.9)).replace(microsecond=0)
+
+            notes = [self.note(f"assigned to @{a}", reporter, between(), system=True) for a in assignees]
+            if rng.random() < 0.3:
+                who = rng.choice(USERS)
+                first, second = sorted([between(), between()])
+                notes += [self.note(f"assigned to @{who}", reporter, first, system=True), self.note(f"unassigned @{who}", reporter, second, system=True)]  # fmt: skip
+            if rng.random() < 0.5:
+                notes.append(self.note("Can you look at this?", rng.choice(USERS), between(), system=False))
+            notes.append(
+                self.note("changed the description", reporter, created + timedelta(minutes=2), system=True)
+            )
+            # Older GitLab wrote closes as notes; newer ones only set closedAt (a resource state event).
+            if closed and rng.random() < 0.5:
+                via = rng.choice(
+                    ["", f" via merge request !{rng.randint(1, 50)}", f" via commit {self._sha()[:8]}"]
+                )
+                notes.append(self.note(f"closed{via}", assignees[0] if assignees else reporter, end, system=True))  # fmt: skip
+            notes.sort(key=lambda n: n["createdAt"])
+            node = {
+                "id": f"gid://gitlab/Issue/{next(self._ids)}",
+                "iid": str(iid),
+                "title": f"{rng.choice(NOUNS).capitalize()} {rng.choice(PROBLEMS)}",
+                "webUrl": f"{WEB}/{self.path}/-/issues/{iid}",
+                "state": "closed" if closed else "opened",
+                "type": "INCIDENT" if incident else "ISSUE",
+                "createdAt": iso(created),
+                "updatedAt": iso(end + timedelta(minutes=rng.randint(0, 120))),
+                "closedAt": iso(end) if closed else None,
+                "moved": False,
+                "author": user(reporter),
+                "assignees": {"nodes": [{"username": a} for a in assignees[:5]]},
+                "labels": {"nodes": [{"title": label} for label in labels]},
+                "milestone": {"title": f"Sprint {rng.randint(1, 20)}"} if rng.random() < 0.4 else None,
+                "closedAsDuplicateOf": {"iid": str(max(1, iid - 1))}
+                if closed and rng.random() < 0.05
+                else None,
+                "notes": {"nodes": notes[:PAGE_LIMIT]},
+            }
+            self.issues[iid] = node
+            self._indexes.clear()
+            return node
+
+    def add_deployment(self, created: datetime | None = None) -> dict:
+        with self.lock:
+            rng, created = self.rng, self._when(created)
+            deployment_id = next(self._ids)
+            updated = created + timedelta(minutes=rng.randint(1, 30), milliseconds=rng.randint(0, 999))
+            roll = rng.random()
+            status = "success" if roll < 0.75 else ("failed" if roll < 0.9 else ("running" if roll < 0.95 else "canceled"))  # fmt: skip
+            ref = "main" if rng.random() < 0.85 else f"hotfix/{rng.choice(NOUNS).replace(' ', '-')}"
+            sha = self._sha()
+            who = BOT if rng.random() < 0.1 else rng.choice(USERS)
+            pipeline_id = next(self._ids)
+            item = {
+                "id": deployment_id,
+                "iid": len(self.deployments) + 1,
+                "ref": ref,
+                "sha": sha,
+                "created_at": iso_ms(created),
+                "updated_at": iso_ms(updated),
+                "status": status,
+                "user": rest_user(who),
+                "environment": {"id": 9 if rng.random() < 0.6 else 10, "name": "production" if rng.random() < 0.6 else "staging"},  # fmt: skip
+                "deployable": None if rng.random() < 0.1 else {
+                    "id": next(self._ids), "name": "deploy", "stage": "deploy", "status": status, "ref": ref,
+                    "created_at": iso_ms(created), "finished_at": iso_ms(updated) if status != "running" else None,
+                    "web_url": f"{WEB}/{self.path}/-/jobs/{deployment_id}",
+                    "pipeline": {"id": pipeline_id, "ref": ref, "sha": sha, "status": status, "web_url": f"{WEB}/{self.path}/-/pipelines/{pipeline_id}"},
+                },
+            }  # fmt: skip
+            self.deployments.append(item)
+            return item
+
+    def add_pipeline(self, created: datetime | None = None) -> dict:
+        with self.lock:
+            rng, created = self.rng, self._when(created)
+            pipeline_id = next(self._ids)
+            roll = rng.random()
+            status = "success" if roll < 0.75 else ("failed" if roll < 0.9 else rng.choice(["running", "pending", "canceled", "skipped", "manual"]))  # fmt: skip
+            item = {
+                "id": pipeline_id,
+                "iid": len(self.pipelines) + 1,
+                "project_id": self.id,
+                "status": status,
+                "source": rng.choice(["push", "merge_request_event", "schedule"]),
+                "ref": rng.choice(
+                    ["main", "main", "production", f"feature/{rng.choice(NOUNS).replace(' ', '-')}"]
+                ),
+                "sha": self._sha(),
+                "name": None if rng.random() < 0.5 else "Build pipeline",
+                "web_url": f"{WEB}/{self.path}/-/pipelines/{pipeline_id}",
+                "created_at": iso_ms(created),
+                "updated_at": iso_ms(
+                    created + timedelta(seconds=rng.randint(30, 1800), milliseconds=rng.randint(0, 999))
+                ),
+            }
+            self.pipelines.append(item)
+            return item
+
+    def touch(self, fraction: float, now: datetime) -> int:
+        """Changes a deterministic ``fraction`` of merge requests (new title suffix, updatedAt=now,
+        one more approval) and of issues (title, updatedAt=now, one more comment); returns how
+        many records changed. Which ones: ``last_touched``."""
+        with self.lock:
+            self._touches += 1
+            rng = random.Random(f"{self.seed}:touch:{self._touches}")
+            suffix = f" [edit {self._touches}]"
+            share = max(0.0, min(1.0, fraction))
+            mrs = rng.sample(sorted(self.merge_requests), round(share * len(self.merge_requests)))
+            issues = rng.sample(sorted(self.issues), round(share * len(self.issues)))
+            for iid in mrs:
+                node = dict(self.merge_requests[iid])
+                node["title"] = node["title"].split(" [edit ")[0] + suffix
+                node["updatedAt"] = iso(now)
+                reviewer = rng.choice([u for u in USERS if u != node["author"]["username"]])
+                self.notes[iid] = [*self.notes[iid], self.note("approved this merge request", reviewer, now, system=True)]  # fmt: skip
+                self.merge_requests[iid] = node
+            for iid in issues:
+                node = dict(self.issues[iid])
+                node["title"] = node["title"].split(" [edit ")[0] + suffix
+                node["updatedAt"] = iso(now)
+                comment = self.note("Any news?", rng.choice(USERS), now, system=False)
+                node["notes"] = {"nodes": [*node["notes"]["nodes"], comment][:PAGE_LIMIT]}
+                self.issues[iid] = node
+            self._indexes.clear()
+            self.last_touched = {"mrs": sorted(mrs), "issues": sorted(issues)}
+            return len(mrs) + len(issues)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def index(self, kind: str) -> tuple[list, list]:
+        """(sort keys ascending, nodes in that order) by (updatedAt, iid) for "mrs" and "issues"."""
+        with self.lock:
+            if kind not in self._indexes:
+                source = self.merge_requests if kind == "mrs" else self.issues
+                pairs = sorted(
+                    (((n["updatedAt"], int(n["iid"])), n) for n in source.values()), key=lambda p: p[0]
+                )
+                self._indexes[kind] = ([k for k, _ in pairs], [n for _, n in pairs])
+            return self._indexes[kind]
+
+    def mr_node(self, node: dict) -> dict:
+        """A merge request as the MergeRequests query returns it: the first 100 commits and notes."""
+        iid = int(node["iid"])
+        return {**node, "commits": connection(self.commits[iid], 0), "notes": connection(self.notes[iid], 0)}
+
+    def rest_mr(self, iid: int) -> dict:
+        node = self.merge_requests[iid]
+        return {
+            "id": 155_000_000 + iid, "iid": iid, "project_id": self.id, "title": node["title"], "state": node["state"],
+            "draft": node["draft"], "created_at": node["createdAt"], "updated_at": node["updatedAt"],
+            "merged_at": node["mergedAt"], "closed_at": node["closedAt"], "author": rest_user(node["author"]["username"]),
+            "labels": [label["title"] for label in node["labels"]["nodes"]], "web_url": node["webUrl"],
+            **self.mr_shas[iid], "squash": self.mr_shas[iid]["squash_commit_sha"] is not None,
+        }  # fmt: skip
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without this, Nagle's algorithm and the
+    # client's delayed ACK add about 40 ms to every kept-alive request.
+    disable_nagle_algorithm = True
+    fake: FakeGitLab
+
+    def setup(self) -> None:
+        super().setup()
+        with self.fake._lock:
+            self.fake._connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.fake._lock:
+            self.fake._connections.discard(self.connection)
+        super().finish()
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        try:
+            status, headers, payload = self.fake.handle(self.command, self.path, self.headers, body)
+        except Exception as exc:  # a bug in the fake: answer, do not drop the connection
+            status, headers = 500, {"Content-Type": "application/json"}
+            payload = json.dumps({"message": f"fake server error: {exc!r}"}).encode()
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if payload:
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+    def log_message(self, format, *args) -> None:
+        pass  # quiet
+
+
+class FakeGitLab:
+    """The fake server over a ``GeneratedGitLabProject``. ``rate_limit`` is the budget per window;
+    when a window is used up a new one starts (a real limit is only ever an injected fault)."""
+
+    def __init__(
+        self,
+        project: GeneratedGitLabProject,
+        token: str = "test-token",  # noqa: S107 - the fake's own
+        rate_limit: int = 2000,
+    ) -> None:
+        self.project, self.token, self.rate_limit = project, token, rate_limit
+        self.requests: list[dict] = []
+        self.base_url: str | None = None
+        self._lock = threading.Lock()
+        self._faults: list[list] = []  # [kind, times left, on]
+        self._connections: set[socket.socket] = set()  # open keep-alive connections
+        self._remaining = rate_limit
+        self._reset = int(time.time()) + 60
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> str:
+        handler = type("Handler", (_Handler,), {"fake": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)  # fmt: skip
+        self._thread.start()
+        return self.base_url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            with self._lock:  # no answers after stop(), even on kept-alive sockets
+                for open_socket in list(self._connections):
+                    with contextlib.suppress(OSError):
+                        open_socket.shutdown(socket.SHUT_RDWR)
+            self._thread.join(timeout=5)
+            self._server = self._thread = None
+
+    def __enter__(self) -> FakeGitLab:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- inspection and faults -----------------------------------------------------------------
+
+    def request_count(self, status: int | None = None, operation: str | None = None) -> int:
+        """Requests answered, by status and by operation: a GraphQL operationName, or the REST
+        resource ("merge_requests", "deployments", "pipelines")."""
+        with self._lock:
+            return sum(
+                1
+                for r in self.requests
+                if (status is None or r["status"] == status)
+                and (operation is None or r["operation"] == operation)
+            )
+
+    def reset_counts(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    def fail_next(self, kind: str, times: int = 1, on: str | None = None) -> None:
+        """The next ``times`` matching requests fail as ``kind`` (FAULT_KINDS); ``on`` limits it to a
+        GraphQL operationName or a REST resource ("deployments")."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault {kind!r}; one of {FAULT_KINDS}")
+        with self._lock:
+            self._faults.append([kind, times, on])
+
+    def _take_fault(self, operation: str | None) -> str | None:
+        with self._lock:
+            for fault in self._faults:
+                kind, _, on = fault
+                if on is None or on == operation:
+                    fault[1] -= 1
+                    if fault[1] <= 0:
+                        self._faults.remove(fault)
+                    return kind
+        return None
+
+    def _budget(self, spent: bool) -> dict:
+        """GitLab.com's RateLimit-* headers, sent on ordinary answers too."""
+        with self._lock:
+            if spent:
+                self._remaining -= 1
+                if self._remaining <= 0:
+                    self._remaining, self._reset = self.rate_limit, int(time.time()) + 60
+            return {
+                "RateLimit-Limit": str(self.rate_limit),
+                "RateLimit-Observed": str(self.rate_limit - self._remaining),
+                "RateLimit-Remaining": str(self._remaining),
+                "RateLimit-Reset": str(self._reset),
+            }
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def handle(self, method: str, target: str, headers, body: bytes) -> tuple[int, dict, bytes]:
+        """(status, headers, body) for one request; the HTTP handler only moves bytes."""
+        split = urlsplit(target)
+        path, query = (
+            split.path,
+            {k: v if k.endswith("[]") else v[-1] for k, v in parse_qs(split.query).items()},
+        )
+        request, operation = None, None
+        if path == "/api/graphql" and method == "POST":
+            try:
+                request = json.loads(body or b"null")
+            except ValueError:
+                request = None
+            operation = request.get("operationName") if isinstance(request, dict) else None
+        elif path.startswith("/api/v4/projects/"):
+            operation = path.rstrip("/").rsplit("/", 1)[-1]
+        token = headers.get("PRIVATE-TOKEN") or (headers.get("Authorization") or "").removeprefix("Bearer ")
+        authorized = token == self.token
+        fault = self._take_fault(operation) if authorized else None
+        extra: dict[str, str] = {}
+        content_type = "application/json"
+        if not authorized:
+            status, payload = 401, {"message": "401 Unauthorized"}
+        elif fault == "rate_limit":
+            reset = int(time.time()) + 1
+            extra = {
+                "RateLimit-Name": "throttle_authenticated_api", "RateLimit-Limit": str(self.rate_limit),
+                "RateLimit-Observed": str(self.rate_limit + 1), "RateLimit-Remaining": "0",
+                "RateLimit-Reset": str(reset), "RateLimit-ResetTime": email.utils.formatdate(reset, usegmt=True),
+                "Retry-After": "1",
+            }  # fmt: skip
+            status, payload, content_type = 429, b"Retry later\n", "text/plain"
+        elif fault == "502":
+            status, payload, content_type = (
+                502,
+                b"<html><body><h1>502 Bad Gateway</h1></body></html>",
+                "text/html",
+            )
+        elif fault == "malformed":
+            status, payload, content_type = 200, b"<html>oops</html>", "text/html; charset=utf-8"
+        elif fault == "redirect_other_host":
+            extra["Location"] = "http://169.254.169.254/latest"
+            status, payload = 301, {"message": "301 Moved Permanently"}
+        elif fault == "graphql_error":
+            message = "Query has complexity of 301, which exceeds max complexity of 250"
+            status, payload = 200, {"errors": [{"message": message}]}
+        elif path == "/api/graphql":
+            status, payload = self._graphql(request, method, bad_field=fault == "bad_field")
+        else:
+            status, payload, extra = self._rest(method, path, query, bad_field=fault == "bad_field")
+        data = payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":")).encode()
+        budget = self._budget(spent=authorized and status != 429)
+        with self._lock:
+            self.requests.append({"method": method, "path": path, "operation": operation, "status": status})
+        return status, {"Content-Type": content_type, **budget, **extra}, data
+
+    # -- GraphQL -------------------------------------------------------------------------------
+
+    def _graphql(self, request, method: str, *, bad_field: bool) -> tuple[int, dict]:
+        if method != "POST":
+            return 404, {"message": "404 Not Found"}
+        if not isinstance(request, dict):
+            return 400, {"errors": [{"message": "Unexpected end of document"}]}
+        project, operation = self.project, request.get("operationName")
+        variables = request.get("variables") or {}
+        if str(variables.get("fullPath", "")).lower() != project.path.lower():
+            return 200, {"data": {"project": None}}  # GitLab's answer for a missing or hidden project
+        if operation not in GRAPHQL_OPERATIONS:
+            return 200, {"errors": [{"message": f"The fake does not know the operation {operation!r}."}]}
+        try:
+            after = decode_cursor(variables["after"]) if variables.get("after") else None
+        except ValueError:
+            return 200, {"errors": [{"message": "Please provide a valid cursor", "path": ["project"]}]}
+        with project.lock:
+            if operation in ("MergeRequestCommits", "MergeRequestNotes"):
+                iid = int(variables["iid"]) if str(variables.get("iid", "")).isdigit() else None
+                if iid not in project.merge_requests:
+                    return 200, {"data": {"project": {"mergeRequest": None}}}
+                key = "commits" if operation == "MergeRequestCommits" else "notes"
+                nodes = (project.commits if key == "commits" else project.notes)[iid]
+                page = connection(nodes, int((after or {}).get("offset", 0)))
+                return 200, {"data": {"project": {"mergeRequest": {key: page}}}}
+            kind, key = ("mrs", "mergeRequests") if operation == "MergeRequests" else ("issues", "issues")
+            keys, everything = project.index(kind)
+            try:
+                since = iso(parse(variables["updatedAfter"])) if variables.get("updatedAfter") else ""
+            except (ValueError, TypeError):
+                return 200, {"errors": [{"message": "Argument 'updatedAfter' has an invalid value. Expected type 'Time'."}]}  # fmt: skip
+            size = variables.get("pageSize")
+            size = min(PAGE_LIMIT, size) if isinstance(size, int) and size > 0 else PAGE_LIMIT
+            # updatedAfter is inclusive ("on or after"); GraphQL times are whole seconds.
+            begin = bisect.bisect_left(keys, (since,))
+            if after is not None:
+                begin = max(
+                    begin, bisect.bisect_right(keys, (after.get("updated_at", ""), int(after.get("id", 0))))
+                )
+            chunk = everything[begin : begin + size]
+            last = begin + len(chunk) - 1
+            nodes = [project.mr_node(n) for n in chunk] if kind == "mrs" else list(chunk)
+        if bad_field and nodes:
+            nodes[0] = {**nodes[0], "iid": "x"}
+        info = {
+            "hasNextPage": last + 1 < len(keys),
+            "endCursor": encode_cursor({"updated_at": keys[last][0], "id": str(keys[last][1])})
+            if chunk
+            else None,
+        }
+        return 200, {"data": {"project": {key: {"pageInfo": info, "nodes": nodes}}}}
+
+    # -- REST ----------------------------------------------------------------------------------
+
+    def _rest(self, method: str, path: str, query: dict, *, bad_field: bool) -> tuple[int, object, dict]:
+        project = self.project
+        parts = path.removeprefix("/api/v4/").strip("/").split("/")
+        if method != "GET" or not path.startswith("/api/v4/") or len(parts) != 3 or parts[0] != "projects":
+            return 404, {"message": "404 Not found"}, {}
+        if unquote(parts[1]).lower() != project.path.lower() and parts[1] != str(project.id):
+            return 404, {"message": "404 Project Not Found"}, {}
+        resource = parts[2]
+        with project.lock:
+            if resource == "merge_requests":
+                wanted = {int(i) for i in query.get("iids[]", []) if str(i).isdigit()}
+                rows = [
+                    project.rest_mr(i) for i in sorted(project.merge_requests) if not wanted or i in wanted
+                ]
+                if query.get("state") not in (None, "all"):
+                    rows = [r for r in rows if r["state"] == query["state"]]
+                rows.sort(key=lambda r: r["created_at"], reverse=query.get("sort", "desc") == "desc")
+            elif resource in ("deployments", "pipelines"):
+                rows = list(project.deployments if resource == "deployments" else project.pipelines)
+                filtered = bool(query.get("updated_after") or query.get("updated_before"))
+                # GitLab's DeploymentsFinder wants the updated_at filter and sort together.
+                if resource == "deployments" and filtered != (query.get("order_by") == "updated_at"):
+                    return 400, {"message": "400 Bad request - `updated_at` filter and `updated_at` sorting must be paired"}, {}  # fmt: skip
+                if filtered:
+                    try:
+                        low = parse(query["updated_after"]) if query.get("updated_after") else None
+                    except ValueError:
+                        return 400, {"message": "400 Bad request - updated_after is invalid"}, {}
+                    rows = [r for r in rows if low is None or parse(r["updated_at"]) >= low]
+                order = query.get("order_by", "id")
+                # Ties in updated_at come newest id first, as GitLab's finder orders them.
+                rows.sort(
+                    key=lambda r: (r[order], -r["id"]) if order in ("updated_at", "created_at") else r["id"]
+                )
+                if query.get("sort", "asc" if resource == "deployments" else "desc") == "desc":
+                    rows.reverse()
+            else:
+                return 404, {"message": "404 Not found"}, {}
+        page, headers = self._paginate(path, query, rows)
+        if bad_field and page:
+            page[0] = {**page[0], "id": "x"}
+        return 200, page, headers
+
+    def _paginate(self, path: str, query: dict, rows: list) -> tuple[list, dict]:
+        """One page of ``rows`` and the headers GitLab sends with it (x-next-page empty on the last)."""
+        try:
+            per_page = max(1, min(PAGE_LIMIT, int(query.get("per_page", 20))))
+            page = max(1, int(query.get("page", 1)))
+        except ValueError:
+            per_page, page = 20, 1
+        pages = max(1, -(-len(rows) // per_page))
+
+        def url(number: int) -> str:
+            return f"{self.base_url}{path}?{urlencode({**query, 'page': number, 'per_page': per_page}, doseq=True)}"
+
+        links = [f'<{url(page - 1)}>; rel="prev"'] if page > 1 else []
+        links += [f'<{url(page + 1)}>; rel="next"'] if page < pages else []
+        links += [f'<{url(1)}>; rel="first"', f'<{url(pages)}>; rel="last"']
+        headers = {
+            "Link": ", ".join(links),
+            "x-next-page": str(page + 1) if page < pages else "",
+            "x-page": str(page),
+            "x-per-page": str(per_page),
+            "x-prev-page": str(page - 1) if page > 1 else "",
+            "x-total": str(len(rows)),
+            "x-total-pages": str(pages),
+        }
+        return rows[(page - 1) * per_page : page * per_page], headers
