@@ -42,25 +42,53 @@ def _connection_rules(connection: Connection) -> None:
 
 
 def save_connection(*, membership, instance: Connection, token: str = "", remote_addr=None) -> Connection:
-    """Create or edit a connection. ``token``: a new token (empty keeps the stored one)."""
+    """Create or edit a connection. ``token``: a new token (empty keeps the stored one).
+
+    The stored token goes only where it was entered for: a new server, system or account needs
+    the token again (otherwise an editor could send the owner's token to a host of their
+    choosing). Another project is another history: its records and cursors start over, and
+    not while a sync of the old one runs.
+    """
     old = None if instance._state.adding else Connection.objects.get(pk=instance.pk)
-    was_private = bool(old and old.allow_private_host)
-    if instance.allow_private_host and not was_private and not membership.has_perm(Perm.ADMIN):
+    new_token = token.strip()
+    approved = old is not None and old.allow_private_host and old.base_url == instance.base_url
+    if instance.allow_private_host and not approved and not membership.has_perm(Perm.ADMIN):
         raise ValidationError(
-            {"allow_private_host": "Only an owner can allow a server on a private address."}
+            {"allow_private_host": "Only an owner can allow a server on a private address, or change it."}
         )
-    if token.strip():
-        instance.token_encrypted = encrypt_token(token.strip())
-        instance.token_hint = token_hint(token.strip())
-    if old is not None and (old.project, old.base_url, old.kind) != (
-        instance.project,
+    moved = old is not None and (old.base_url, old.kind, old.account_email) != (
         instance.base_url,
         instance.kind,
-    ):
-        instance.cursor = {}  # another project is another history: read it from the start
-    return save_record(
-        membership=membership, instance=instance, rules=_connection_rules, remote_addr=remote_addr
+        instance.account_email,
     )
+    if moved and not new_token:
+        raise ValidationError({"token": "Enter the token again for the new server, system or account."})
+    if new_token:
+        instance.token_encrypted = encrypt_token(new_token)
+        instance.token_hint = token_hint(new_token)
+    other_project = old is not None and (moved or old.project.strip() != instance.project.strip())
+    with transaction.atomic():
+        if other_project:
+            Connection.objects.select_for_update().filter(pk=instance.pk).first()
+            if ConnectorRun.objects.filter(
+                connection=instance, status__in=[ConnectorRun.Status.QUEUED, ConnectorRun.Status.RUNNING]
+            ).exists():
+                raise ValidationError(
+                    "A sync of this connection is queued or running; change the project after it ends."
+                )
+            _forget_records(instance)
+            instance.cursor = {}
+            instance.status = Connection.Status.NEW
+        return save_record(
+            membership=membership, instance=instance, rules=_connection_rules, remote_addr=remote_addr
+        )
+
+
+def _forget_records(connection: Connection) -> None:
+    from partnerscope.evidence.models import Deployment, Incident, PullRequest, WorkItem
+
+    for model in (Incident, Deployment, PullRequest, WorkItem):  # children cascade
+        model.objects.filter(connection=connection).delete()
 
 
 def delete_connection(*, membership, instance: Connection, remote_addr=None) -> None:

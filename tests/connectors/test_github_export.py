@@ -12,7 +12,7 @@ from partnerscope.evidence.models import Connection, ConnectorRun, Incident, Pul
 
 PRS = [
     {
-        "number": 12, "title": "Add cart", "state": "MERGED", "isDraft": False, "url": "https://github.com/acme/shop/pull/12",
+        "number": 12, "title": "Add cart", "state": "MERGED", "isDraft": False, "url": "https://github.com/acme/ana-alpha/pull/12",
         "author": {"id": "U_1", "is_bot": False, "login": "ana-alpha", "name": "Ana"},
         "createdAt": "2025-02-03T10:00:00Z", "updatedAt": "2025-02-04T10:00:00Z",
         "closedAt": "2025-02-04T09:00:00Z", "mergedAt": "2025-02-04T09:00:00Z",
@@ -38,7 +38,7 @@ ISSUES = [
         "author": {"login": "ida-inhouse"}, "labels": [{"name": "incident"}], "assignees": [{"login": "ben-beta"}],
         "milestone": {"number": 1, "title": "Sprint 4", "description": "", "dueOn": None},
         "createdAt": "2025-02-06T10:00:00Z", "updatedAt": "2025-02-06T12:00:00Z", "closedAt": "2025-02-06T12:00:00Z",
-        "url": "https://github.com/acme/shop/issues/14",
+        "url": "https://github.com/acme/ana-alpha/issues/14",
     },
 ]  # fmt: skip
 
@@ -118,3 +118,34 @@ def test_a_page_without_files_says_so(world):
     client.force_login(world.users["owner"])
     response = client.post(f"/o/acme/connections/{connection.uid}/import/", {})
     assert response.status_code == 400 and b"Choose at least one export file" in response.content
+
+
+def test_an_export_never_rolls_back_newer_data_or_drops_what_it_does_not_carry(world):
+    connection = Connection.objects.get(engagement=world.engagement_a)
+    client = Client()
+    client.force_login(world.users["owner"])
+    upload(client, connection, ("prs.json", json.dumps(PRS).encode()))
+    run_connector_import(ConnectorRun.objects.get(connection=connection, status="queued"))
+    pr = PullRequest.objects.get(connection=connection, number=12)
+    assert Review.objects.filter(pull_request=pr).count() == 1
+    # An older snapshot of the same pull request, without reviews or commits in it.
+    older = {k: v for k, v in PRS[0].items() if k not in ("reviews", "comments", "commits")}
+    older.update(title="Add cart (draft title)", updatedAt="2025-02-03T11:00:00Z")
+    newer_number = {**older, "number": 99, "title": "New one", "updatedAt": "2025-02-09T11:00:00Z",
+                    "url": "https://github.com/acme/ana-alpha/pull/99"}  # fmt: skip
+    upload(client, connection, ("old.json", json.dumps([older, newer_number]).encode()))
+    run = run_connector_import(ConnectorRun.objects.get(connection=connection, status="queued"))
+    assert run.status == "succeeded", run.message
+    pr.refresh_from_db()
+    assert pr.title == "Add cart" and Review.objects.filter(pull_request=pr).count() == 1
+    assert PullRequest.objects.get(connection=connection, number=99).title == "New one"
+
+
+def test_an_export_of_another_repository_is_refused(world):
+    connection = Connection.objects.get(engagement=world.engagement_a)
+    other = [{**PRS[0], "url": "https://github.com/someone/else/pull/12"}]
+    client = Client()
+    client.force_login(world.users["owner"])
+    upload(client, connection, ("prs.json", json.dumps(other).encode()))
+    run = run_connector_import(ConnectorRun.objects.get(connection=connection, status="queued"))
+    assert run.status == "failed" and "another repository" in run.message and "prs.json" in run.message

@@ -66,3 +66,48 @@ def test_only_an_owner_may_allow_a_private_server(world):
             ),
             token=TOKEN,
         )
+
+
+def test_the_stored_token_never_follows_a_new_server(world):
+    from django.core.exceptions import ValidationError
+
+    connection = save_connection(
+        membership=world.owner_m,
+        instance=Connection(
+            engagement=world.engagement_a, name="onprem", kind="github", project="acme/app",
+            base_url="http://10.0.0.5", allow_private_host=True,
+        ),
+        token=TOKEN,
+    )  # fmt: skip
+    manager = Membership.objects.get(user=world.users["manager"])
+    public = Connection.objects.get(engagement=world.engagement_a, name="Alpha Soft GitHub")
+    public.base_url = "https://git.attacker.example"
+    with pytest.raises(ValidationError, match="token again"):
+        save_connection(membership=manager, instance=public, token="")
+    connection.base_url = "http://169.254.169.254"
+    with pytest.raises(ValidationError, match="Only an owner"):
+        save_connection(membership=manager, instance=connection, token="")
+    with pytest.raises(ValidationError, match="Only an owner"):
+        save_connection(membership=manager, instance=connection, token="ghp_new_token_value")
+    assert Connection.objects.get(pk=connection.pk).base_url == "http://10.0.0.5"
+
+
+def test_another_project_starts_over_and_not_while_a_sync_runs(world):
+    from django.core.exceptions import ValidationError
+
+    from partnerscope.evidence.connector_services import queue_connection_sync
+    from partnerscope.evidence.models import PullRequest
+
+    connection = Connection.objects.get(engagement=world.engagement_a)
+    Connection.objects.filter(pk=connection.pk).update(cursor={"pull_requests": "2025-06-01T00:00:00Z"})
+    assert PullRequest.objects.filter(connection=connection).exists()
+    run = queue_connection_sync(connection)
+    connection = Connection.objects.get(pk=connection.pk)
+    connection.project = "acme/another"
+    with pytest.raises(ValidationError, match="queued or running"):
+        save_connection(membership=world.owner_m, instance=connection)
+    run.status = "failed"
+    run.save()
+    save_connection(membership=world.owner_m, instance=connection)
+    connection.refresh_from_db()
+    assert connection.cursor == {} and not PullRequest.objects.filter(connection=connection).exists()

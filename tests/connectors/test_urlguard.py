@@ -101,3 +101,24 @@ def test_an_owner_may_allow_a_private_server_even_on_plain_http():
     assert check_url("http://10.0.0.5:8080", allow_private=True) == "http://10.0.0.5:8080"
     with pytest.raises(UnsafeURL):
         check_url("https://admin@10.0.0.5", allow_private=True)  # still no credentials in the URL
+
+
+def test_a_name_that_rebinds_to_loopback_after_the_check_is_not_connected_to(monkeypatch):
+    """DNS rebinding: public when checked, loopback when connecting."""
+    from partnerscope.evidence.connectors import urlguard
+    from partnerscope.evidence.connectors.http import Http, SourceError
+
+    def check_resolver(host, port, type=0):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (PUBLIC, port))]
+
+    real = socket.getaddrinfo
+    monkeypatch.setattr(urlguard, "check_url", lambda url, allow_private=False, resolve=None: check_url(
+        url, allow_private=allow_private, resolve=check_resolver))  # fmt: skip
+    monkeypatch.setattr("partnerscope.evidence.connectors.http.check_url", urlguard.check_url)
+    monkeypatch.setattr(
+        socket, "getaddrinfo",
+        lambda host, port, *a, **k: real("127.0.0.1", port, *a, **k) if host == "rebind.test" else real(host, port, *a, **k),
+    )  # fmt: skip
+    http = Http("https://rebind.test", {})
+    with pytest.raises(SourceError, match="private or loopback"):
+        http.request("GET", "/x")

@@ -24,7 +24,7 @@ from urllib.parse import urljoin
 import httpx
 from django.conf import settings
 
-from partnerscope.evidence.connectors.urlguard import UnsafeURL, check_url, same_origin
+from partnerscope.evidence.connectors.urlguard import UnsafeURL, check_url, guarded_transport, same_origin
 
 RATE_LIMIT_WORDS = ("rate limit", "abuse detection", "too many requests")
 
@@ -55,7 +55,7 @@ class Http:
             headers={"User-Agent": "partnerscope", **headers},
             timeout=httpx.Timeout(settings.TRACKER_TIMEOUT_SECONDS),
             follow_redirects=False,
-            transport=transport,
+            transport=transport or guarded_transport(allow_private),
         )
 
     def close(self) -> None:
@@ -94,6 +94,8 @@ class Http:
             self._wait_for_reset()
             try:
                 response = self.client.request(method, url, params=params, json=json_body, headers=extra)
+            except UnsafeURL as exc:
+                raise SourceError(str(exc)) from None
             except httpx.TransportError as exc:
                 failures += 1
                 if failures > settings.TRACKER_RETRIES:
@@ -222,8 +224,13 @@ class Http:
             try:
                 return max(0.0, float(retry_after))
             except ValueError:
-                when = email.utils.parsedate_to_datetime(retry_after)
+                try:
+                    when = email.utils.parsedate_to_datetime(retry_after)
+                except (TypeError, ValueError):
+                    when = None  # neither seconds nor a date: the reset headers or the default
                 if when is not None:
+                    if when.tzinfo is None:
+                        when = when.replace(tzinfo=datetime.UTC)
                     return max(0.0, when.timestamp() - time.time())
         reset = self._reset_time(response)
         if reset is not None:

@@ -54,8 +54,9 @@ def moment(record: Any, path: str, *, where: str, optional: bool = False) -> dat
     return value
 
 
-def items(record: Any, path: str, *, where: str) -> list:
-    """The list at ``path`` (GraphQL connections: its ``nodes``); missing = empty."""
+def items(record: Any, path: str, *, where: str, objects: bool = True) -> list:
+    """The list at ``path`` (GraphQL connections: its ``nodes``); missing = empty. With
+    ``objects`` every entry must be an object (the mappers read fields of each)."""
     value = field(record, path, (list, dict), where=where, optional=True)
     if value is None:
         return []
@@ -63,4 +64,15 @@ def items(record: Any, path: str, *, where: str) -> list:
         value = value.get("nodes") or []
     if not isinstance(value, list):
         raise SourceError(f"Malformed data from the server: {where} has {path!r} that is not a list.")
-    return [v for v in value if v is not None]
+    found = [v for v in value if v is not None]
+    if objects and any(not isinstance(v, dict) for v in found):
+        raise SourceError(
+            f"Malformed data from the server: {where} has an entry in {path!r} that is not an object; "
+            "nothing from this page was stored."
+        )
+    return found
+
+
+def utc_date(moment: datetime.datetime) -> datetime.date:
+    """The UTC calendar date attribution uses (a server may answer in its own time zone)."""
+    return moment.astimezone(datetime.UTC).date()

@@ -17,7 +17,7 @@ from partnerscope.evidence.connectors.http import SourceError
 from partnerscope.evidence.connectors.secrets import TokenUnavailable, decrypt_token
 from partnerscope.evidence.connectors.store import save_cursor
 from partnerscope.evidence.connectors.urlguard import UnsafeURL
-from partnerscope.evidence.models import Connection, ConnectorRun
+from partnerscope.evidence.models import Connection, ConnectorRun, PullRequest, WorkItem
 
 log = logging.getLogger("partnerscope.evidence")
 
@@ -136,6 +136,18 @@ def _end(run: ConnectorRun, connection: Connection, status: str, message: str, c
     return run
 
 
+def _newer_than_stored(model, connection, key: str, rows: list[dict]) -> list[dict]:
+    stored = {}
+    values = [row[key] for row in rows]
+    for start in range(0, len(values), 500):
+        stored.update(
+            model.objects.filter(
+                connection=connection, **{f"{key}__in": values[start : start + 500]}
+            ).values_list(key, "updated_at")
+        )
+    return [row for row in rows if row[key] not in stored or stored[row[key]] <= row["updated_at"]]
+
+
 def import_dir(run: ConnectorRun):
     from pathlib import Path
 
@@ -177,6 +189,9 @@ def run_connector_import(run: ConnectorRun, *, on_progress=None) -> ConnectorRun
         # batch must not name the same key twice).
         prs = list({row["number"]: row for row in prs}.values())
         items = list({row["key"]: row for row in items}.values())
+        # An export is a snapshot: it never replaces a record a sync stored in a newer state.
+        prs = _newer_than_stored(PullRequest, connection, "number", prs)
+        items = _newer_than_stored(WorkItem, connection, "key", items)
         run.phase, run.progress_total = "Storing", len(prs) + len(items)
         run.save(update_fields=["phase", "progress_total", "updated_at"])
         if on_progress:

@@ -8,6 +8,8 @@ same page twice changes nothing.
 
 from __future__ import annotations
 
+import functools
+
 from django.db import transaction
 
 from partnerscope.evidence.attribution import attribute_actors
@@ -26,6 +28,24 @@ REVIEW_FIELDS = ["state", "is_comment", "submitted_at", "comment_count"]
 ITEM_FIELDS = ["external_id", "title", "url", "item_type", "priority", "workflow_status", "category", "resolution", "created_at", "updated_at", "resolved_at", "assignee", "reporter", "sprint", "labels", "links", "is_incident"]  # fmt: skip
 DEPLOYMENT_FIELDS = ["environment", "is_production", "is_hotfix", "outcome", "sha", "ref", "name", "created_at", "finished_at", "updated_at", "url"]  # fmt: skip
 ACTOR_FIELDS = ["actor", "actor_kind", "acted_on", "is_bot", "status"]
+
+
+@functools.cache
+def _limits(model) -> dict[str, int]:
+    return {f.name: f.max_length for f in model._meta.concrete_fields if getattr(f, "max_length", None)}
+
+
+def _fit(model, values: dict) -> dict:
+    """Values cut to their column's length: a source's over-long text must not stop a sync for
+    good on PostgreSQL, which enforces lengths (an over-long link is dropped, not cut)."""
+    limits = _limits(model)
+    fitted = {}
+    for name, value in values.items():
+        limit = limits.get(name)
+        if limit and isinstance(value, str) and len(value) > limit:
+            value = "" if name == "url" else value[:limit]
+        fitted[name] = value
+    return fitted
 
 
 def _actor(connection: Connection, row: dict) -> dict:
@@ -53,7 +73,11 @@ def store_pull_requests(connection: Connection, rows: list[dict]) -> int:
     with transaction.atomic():
         PullRequest.objects.bulk_create(
             [
-                PullRequest(number=r["number"], **{f: r[f] for f in PR_FIELDS}, **_actor(connection, r))
+                PullRequest(
+                    number=r["number"],
+                    **_fit(PullRequest, {f: r[f] for f in PR_FIELDS}),
+                    **_actor(connection, r),
+                )
                 for r in rows
             ],
             update_conflicts=True,
@@ -62,19 +86,25 @@ def store_pull_requests(connection: Connection, rows: list[dict]) -> int:
         )
         ids = _ids(PullRequest, connection, "number", (r["number"] for r in rows))
         pr_ids = list(ids.values())
-        PullRequestCommit.objects.filter(pull_request_id__in=pr_ids).delete()
-        Review.objects.filter(pull_request_id__in=pr_ids).delete()
+        # Children are replaced as a set, except where the source said nothing about them (an
+        # export without commits or reviews keeps what a sync stored).
+        PullRequestCommit.objects.filter(
+            pull_request_id__in=[ids[r["number"]] for r in rows if r["commits"] is not None]
+        ).delete()
+        Review.objects.filter(
+            pull_request_id__in=[ids[r["number"]] for r in rows if r["reviews"] is not None]
+        ).delete()
         commits, reviews = {}, {}
         for r in rows:
             pr_id = ids[r["number"]]
-            for c in r["commits"]:
+            for c in r["commits"] or ():
                 commits[(pr_id, c["sha"])] = PullRequestCommit(
-                    organization_id=org, pull_request_id=pr_id, **c
+                    organization_id=org, pull_request_id=pr_id, **_fit(PullRequestCommit, c)
                 )
-            for v in r["reviews"]:
+            for v in r["reviews"] or ():
                 reviews[(pr_id, v["external_id"])] = Review(
                     pull_request_id=pr_id,
-                    external_id=v["external_id"],
+                    external_id=v["external_id"][:100],
                     **{f: v[f] for f in REVIEW_FIELDS},
                     **_actor(connection, v),
                 )
@@ -91,17 +121,26 @@ def store_work_items(connection: Connection, rows: list[dict]) -> int:
     org = connection.organization_id
     with transaction.atomic():
         WorkItem.objects.bulk_create(
-            [WorkItem(key=r["key"], **{f: r[f] for f in ITEM_FIELDS}, **_actor(connection, r)) for r in rows],
+            [
+                WorkItem(
+                    key=r["key"][:100],
+                    **_fit(WorkItem, {f: r[f] for f in ITEM_FIELDS}),
+                    **_actor(connection, r),
+                )
+                for r in rows
+            ],
             update_conflicts=True,
             unique_fields=["connection", "key"],
             update_fields=ITEM_FIELDS + ACTOR_FIELDS,
         )
         ids = _ids(WorkItem, connection, "key", (r["key"] for r in rows))
-        WorkItemEvent.objects.filter(work_item_id__in=list(ids.values())).delete()
+        WorkItemEvent.objects.filter(
+            work_item_id__in=[ids[r["key"]] for r in rows if r["events"] is not None]
+        ).delete()
         events = {}
         for r in rows:
             item_id = ids[r["key"]]
-            for e in r["events"]:
+            for e in r["events"] or ():
                 events[(item_id, e["external_id"])] = WorkItemEvent(
                     organization_id=org,
                     work_item_id=item_id,
@@ -126,7 +165,7 @@ def store_deployments(connection: Connection, rows: list[dict]) -> int:
                 Deployment(
                     external_id=r["external_id"],
                     kind=r["kind"],
-                    **{f: r[f] for f in DEPLOYMENT_FIELDS},
+                    **_fit(Deployment, {f: r[f] for f in DEPLOYMENT_FIELDS}),
                     **_actor(connection, r),
                 )
                 for r in rows
@@ -142,6 +181,14 @@ def store_deployments(connection: Connection, rows: list[dict]) -> int:
 
 
 def save_cursor(connection: Connection, **values) -> None:
-    """Move a cursor (in the caller's transaction, with the page it follows)."""
-    connection.cursor = {**connection.cursor, **values}
-    Connection.objects.filter(pk=connection.pk).update(cursor=connection.cursor)
+    """Move a cursor (in the caller's transaction, with the page it follows). Merged into the
+    stored cursors under a row lock, never written from a stale copy of them."""
+    with transaction.atomic():
+        stored = (
+            Connection.objects.select_for_update()
+            .filter(pk=connection.pk)
+            .values_list("cursor", flat=True)
+            .first()
+        )
+        connection.cursor = {**(stored or {}), **values}
+        Connection.objects.filter(pk=connection.pk).update(cursor=connection.cursor)

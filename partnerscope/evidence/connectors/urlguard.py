@@ -15,6 +15,9 @@ import socket
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+import httpcore
+import httpx
+
 
 class UnsafeURL(ValueError):
     pass
@@ -68,3 +71,26 @@ def check_url(url: str, *, allow_private: bool = False, resolve: Callable = sock
 def same_origin(url: str, base: str) -> bool:
     a, b = urlsplit(url), urlsplit(base)
     return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
+
+
+class GuardedBackend(httpcore.SyncBackend):
+    """Connects only to the address it has just checked, so a name that resolves to a public
+    address for ``check_url`` and to 127.0.0.1 a moment later (DNS rebinding) cannot reach the
+    machine or the private network. TLS still verifies the host name (SNI comes from the URL)."""
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        addresses = _addresses(host, port, socket.getaddrinfo)
+        for address in addresses:
+            if not address.is_global or address.is_multicast:
+                raise UnsafeURL(
+                    f"The host {host!r} now resolves to a private or loopback address ({address}); refused."
+                )
+        return super().connect_tcp(str(addresses[0]), port, timeout, local_address, socket_options)
+
+
+def guarded_transport(allow_private: bool) -> httpx.HTTPTransport:
+    transport = httpx.HTTPTransport(trust_env=False)
+    if not allow_private:
+        # httpx has no public way to pass a network backend to its connection pool.
+        transport._pool._network_backend = GuardedBackend()
+    return transport

@@ -79,7 +79,7 @@ class GitHubClient:
             if errors:
                 first = errors[0] if isinstance(errors[0], dict) else {}
                 raise SourceError(
-                    f"GitHub answered {operation} with an error: {str(first.get('message', ''))[:300]}"
+                    f"GitHub answered {operation} with an error: {self.http._clean(str(first.get('message', '')))[:300]}"
                 )
             repository = field(body, "data.repository", dict, where=f"GitHub's answer to {operation}")
             return repository

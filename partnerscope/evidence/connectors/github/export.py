@@ -53,6 +53,8 @@ def _commit(item) -> dict:
 
 def normalize_pull_request(item: dict) -> dict:
     node = dict(item)
+    # What the export says nothing about is kept as a sync stored it (see read_rows).
+    node["_has"] = {"commits": "commits" in item, "reviews": "reviews" in item or "comments" in item}
     node["author"] = _actor(item.get("author"))
     node["labels"] = _connection(item.get("labels"))
     commits = item.get("commits")
@@ -74,6 +76,7 @@ def normalize_pull_request(item: dict) -> dict:
 
 def normalize_issue(item: dict) -> dict:
     node = dict(item)
+    node["_has"] = {"events": "timelineItems" in item}
     node["author"] = _actor(item.get("author"))
     node["labels"] = _connection(item.get("labels"))
     node["assignees"] = _connection(item.get("assignees"))
@@ -120,6 +123,24 @@ def read_rows(connection, name: str, data: bytes) -> tuple[list[dict], list[dict
     is_bot = matcher(DEFAULT_BOT_PATTERNS.splitlines())
     incident_labels = matcher(connection.glob_list("incident_labels"))
     pr_nodes, issue_nodes = read_export(name, data)
-    prs = [mapping.pull_request(node, is_bot) for node in pr_nodes]
-    items = [mapping.issue(node, is_bot, incident_labels=incident_labels) for node in issue_nodes]
+    project = "/" + connection.project.strip().strip("/").lower() + "/"
+    for index, node in enumerate([*pr_nodes, *issue_nodes], 1):
+        url = str(node.get("url") or "")
+        if url and project not in url.lower():
+            raise SourceError(
+                f"{name}, item {index} (#{node.get('number')}): its address {url[:120]} is not in "
+                f"{connection.project}; is this the export of another repository?"
+            )
+    prs, items = [], []
+    for node in pr_nodes:
+        row = mapping.pull_request(node, is_bot)
+        for part, present in node["_has"].items():
+            if not present:
+                row[part] = None
+        prs.append(row)
+    for node in issue_nodes:
+        row = mapping.issue(node, is_bot, incident_labels=incident_labels)
+        if not node["_has"]["events"]:
+            row["events"] = None
+        items.append(row)
     return prs, items

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from partnerscope.evidence.connectors.payload import field, items, moment
+from partnerscope.evidence.connectors.payload import field, items, moment, utc_date
 from partnerscope.evidence.patterns import matcher
 
 REVIEW_STATES = {"APPROVED": "approved", "CHANGES_REQUESTED": "changes_requested", "COMMENTED": "commented", "DISMISSED": "dismissed"}  # fmt: skip
@@ -56,7 +56,7 @@ def pull_request(node: dict, is_bot_name) -> dict:
                 "submitted_at": at,
                 "comment_count": 1,
                 "actor": login,
-                "acted_on": at.date(),
+                "acted_on": utc_date(at),
                 "is_bot": bot,
             }
         )
@@ -80,7 +80,7 @@ def pull_request(node: dict, is_bot_name) -> dict:
         "commit_count": field(node, "commits.totalCount", int, where=where, optional=True) or len(commits),
         "labels": [str(label.get("name", "")) for label in items(node, "labels", where=where)],
         "actor": author,
-        "acted_on": created.date(),
+        "acted_on": utc_date(created),
         "is_bot": author_bot,
         "commits": commits,
         "reviews": reviews,
@@ -110,7 +110,7 @@ def reviews_of(nodes: list, author: str, is_bot_name, where: str) -> list[dict]:
                 "submitted_at": submitted,
                 "comment_count": field(review, "comments.totalCount", int, where=where, optional=True) or 0,
                 "actor": login,
-                "acted_on": submitted.date(),
+                "acted_on": utc_date(submitted),
                 "is_bot": bot,
             }
         )
@@ -188,7 +188,7 @@ def issue(node: dict, is_bot_name, *, incident_labels) -> dict:
         "links": links,
         "is_incident": any(incident_labels(label) for label in labels),
         "actor": actor,
-        "acted_on": (closed or created).date(),
+        "acted_on": utc_date(closed or created),
         "is_bot": is_bot,
         "events": events,
     }
@@ -224,7 +224,7 @@ def deployment(node: dict, is_bot_name, *, production, hotfix) -> dict:
         "updated_at": moment(node, "updatedAt", where=where, optional=True) or created,
         "url": str(status.get("logUrl") or ""),
         "actor": login,
-        "acted_on": created.date(),
+        "acted_on": utc_date(created),
         "is_bot": bot,
     }
 
@@ -256,7 +256,7 @@ def workflow_run(item: dict, is_bot_name, *, production, hotfix) -> dict:
         "updated_at": moment(item, "updated_at", where=where),
         "url": str(item.get("html_url") or ""),
         "actor": login,
-        "acted_on": created.date(),
+        "acted_on": utc_date(created),
         "is_bot": bot,
     }
 

@@ -100,7 +100,8 @@ class GitHubSync:
                 break
             after = field(info, "endCursor", str, where="GitHub's pull request page")
         if newest is not None:
-            self.final_cursor["pull_requests"] = _iso(newest)
+            # Every page of this step is stored: the cursor can move now, whatever later steps do.
+            save_cursor(self.connection, pull_requests=_iso(newest))
 
     def _more_reviews(self, row: dict, after: str) -> list[dict]:
         found = []
@@ -165,7 +166,7 @@ class GitHubSync:
             after = field(info, "endCursor", str, where="GitHub's deployment page")
         # Next time, read back to the oldest deployment still running: its status will change.
         if newest is not None:
-            self.final_cursor["deployments"] = _iso(_resume_from(running, newest))
+            save_cursor(self.connection, deployments=_iso(_resume_from(running, newest)))
 
     def workflow_runs(self) -> None:
         cursor = self.connection.cursor
@@ -206,6 +207,9 @@ class GitHubSync:
             start = _iso(_resume_from(running, newest))
             # The ETag is worth keeping only if the next sync asks the very same question.
             same = f">={start}" == first_created
-            self.final_cursor.update(
-                runs=start, runs_created=f">={start}", runs_etag=(first_etag or "") if same else ""
+            save_cursor(
+                self.connection,
+                runs=start,
+                runs_created=f">={start}",
+                runs_etag=(first_etag or "") if same else "",
             )

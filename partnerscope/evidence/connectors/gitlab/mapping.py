@@ -11,7 +11,7 @@ import datetime
 import re
 
 from partnerscope.evidence.connectors.http import SourceError
-from partnerscope.evidence.connectors.payload import field, items, moment
+from partnerscope.evidence.connectors.payload import field, items, moment, utc_date
 
 # GitLab's own bot accounts: project and group access tokens (project_42_bot_3f9a…), service
 # accounts and the internal bots (alert-bot, support-bot, GitLab-Security-Bot …). Matched with
@@ -123,7 +123,7 @@ def pull_request(node: dict, is_bot_name) -> dict:
         "commit_count": field(node, "commitCount", int, where=where, optional=True) or len(commits),
         "labels": [str(label.get("title", "")) for label in items(node, "labels", where=where)],
         "actor": author,
-        "acted_on": created.date(),
+        "acted_on": utc_date(created),
         "is_bot": author_bot,
         "commits": commits,
         "reviews": reviews_of(notes, author, is_bot_name, where),
@@ -160,7 +160,7 @@ def reviews_of(notes: list, author: str, is_bot_name, where: str) -> list[dict]:
                 "submitted_at": at,
                 "comment_count": count,
                 "actor": login,
-                "acted_on": at.date(),
+                "acted_on": utc_date(at),
                 "is_bot": bot,
             }
         )
@@ -290,7 +290,7 @@ def issue(node: dict, is_bot_name, *, incident_labels) -> dict:
         "links": list(dict.fromkeys(links)),
         "is_incident": kind == "INCIDENT" or any(incident_labels(label) for label in labels),
         "actor": actor,
-        "acted_on": (closed_at or created).date(),
+        "acted_on": utc_date(closed_at or created),
         "is_bot": is_bot,
         "events": events,
     }
@@ -337,7 +337,7 @@ def deployment(item: dict, is_bot_name, *, production, hotfix) -> dict:
         "updated_at": updated,
         "url": url,
         "actor": login,
-        "acted_on": created.date(),
+        "acted_on": utc_date(created),
         "is_bot": bot,
     }
 
@@ -373,6 +373,6 @@ def pipeline(item: dict, is_bot_name, *, production, hotfix) -> dict:
         "updated_at": updated,
         "url": str(item.get("web_url") or ""),
         "actor": login,
-        "acted_on": created.date(),
+        "acted_on": utc_date(created),
         "is_bot": bot,
     }

@@ -179,7 +179,7 @@ def read_row(sheet: Sheet, connection, *, is_bot_name, incident_labels) -> dict:
         "actor": actor,
         "acted_on": (resolved or created).date(),
         "is_bot": bool(is_bot_name(actor, sheet.value("Assignee") or sheet.value("Reporter"))),
-        "events": [],
+        "events": None,  # a CSV has no changelog: keep the one a sync stored
     }
 
 

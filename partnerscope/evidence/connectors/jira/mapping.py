@@ -140,7 +140,7 @@ def issue(
     users = _users(fields, histories)
     created = moment(fields, "created", where=where)
     resolved = moment(fields, "resolutiondate", where=where, optional=True)
-    labels = items(fields, "labels", where=where)
+    labels = items(fields, "labels", where=where, objects=False)
     if not all(isinstance(label, str) for label in labels):
         raise SourceError(
             f"Malformed data from the server: {where} has a label that is not text; nothing from this page "
