@@ -76,6 +76,9 @@ class Database:
             self.pg_name = f"ps_crash_{uuid.uuid4().hex[:10]}"
             with connection.cursor() as cursor:
                 cursor.execute(f'CREATE DATABASE "{self.pg_name}"')
+            # This test holds no database of its own: an open session to the test database
+            # would keep pytest-django from dropping it at the end of the run.
+            connection.close()
             self.env["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + self.pg_name
         else:
             self.env.pop("DATABASE_URL", None)
@@ -110,6 +113,7 @@ class Database:
         if self.pg_name:
             with connection.cursor() as cursor:
                 cursor.execute(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
+            connection.close()
 
 
 @pytest.fixture
