@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from partnerscope.evidence.connectors.secrets import encrypt_token, token_hint
 from partnerscope.evidence.connectors.urlguard import UnsafeURL, check_url
 from partnerscope.evidence.models import Connection, ConnectorRun
-from partnerscope.orgs import audit
+from partnerscope.evidence.runs import cancel_run, queue_run
 from partnerscope.orgs.permissions import check_perm
 from partnerscope.orgs.records import delete_record, save_record
 from partnerscope.orgs.roles import Perm
@@ -99,30 +96,7 @@ def delete_connection(*, membership, instance: Connection, remote_addr=None) -> 
 def queue_connection_sync(connection: Connection, *, user=None, claim: bool = False) -> ConnectorRun:
     """A new queued run unless one is active; ``claim``: this process runs it (the CLI), so a
     run whose process died is recognised as abandoned."""
-    Connection.objects.select_for_update().filter(pk=connection.pk).first()
-    active = ConnectorRun.objects.filter(
-        connection=connection, status__in=[ConnectorRun.Status.QUEUED, ConnectorRun.Status.RUNNING]
-    )
-    for stale in active:
-        if stale.is_abandoned():
-            ConnectorRun.objects.filter(pk=stale.pk).update(
-                status=ConnectorRun.Status.FAILED,
-                finished_at=timezone.now(),
-                message="Interrupted: the process running it stopped. The next sync resumes where it was.",
-            )
-    if active.all().exists():
-        raise ValidationError("A sync of this connection is already queued or running.")
-    run = ConnectorRun.objects.create(
-        organization_id=connection.organization_id,
-        connection=connection,
-        requested_by=user,
-        worker_host=socket.gethostname() if claim else "",
-        worker_pid=os.getpid() if claim else None,
-    )
-    audit.record(
-        actor=user, organization=connection.organization, action="partnerscope.connectorrun.created", obj=run
-    )
-    return run
+    return queue_run(ConnectorRun, connection, field="connection", user=user, claim=claim)
 
 
 @transaction.atomic
@@ -140,23 +114,7 @@ def start_connection_sync(*, membership, connection: Connection, enqueue: bool =
 
 @transaction.atomic
 def cancel_connection_sync(*, membership, run: ConnectorRun) -> None:
-    check_perm(membership, Perm.EDIT)
-    if run.organization_id != membership.organization_id:
-        raise ValidationError("That sync does not exist.")
-    if not run.is_active:
-        raise ValidationError("This sync has already ended.")
-    if run.status == ConnectorRun.Status.QUEUED:
-        ConnectorRun.objects.filter(pk=run.pk).update(
-            status=ConnectorRun.Status.CANCELLED, message="Cancelled before it started."
-        )
-    else:
-        ConnectorRun.objects.filter(pk=run.pk).update(cancel_requested=True)
-    audit.record(
-        actor=membership.user,
-        organization=membership.organization,
-        action="partnerscope.connectorrun.cancelled",
-        obj=run,
-    )
+    cancel_run(membership=membership, run=run)
 
 
 @transaction.atomic

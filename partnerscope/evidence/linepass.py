@@ -51,7 +51,9 @@ def update_line_signals(
                 writer.add(commit.sha, rework)
 
     phase = "Reading the diffs (rework, surviving lines)" if measure else "Counting surviving lines"
-    total = gitsafe.rev_count(mirror, revisions[0], exclude=[r[1:] for r in revisions[1:]], no_merges=True)
+    total = gitsafe.rev_count(
+        mirror, revisions[0], exclude=[survival.since] if survival.since else [], no_merges=True
+    )
     if progress:
         progress(phase, 0, total)
     with gitsafe.stream_git(mirror, *diff_command(revisions)) as process:

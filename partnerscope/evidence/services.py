@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from partnerscope.engagements.models import Assignment, Identity, Person
 from partnerscope.engagements.services import save_roster_record
 from partnerscope.evidence import gitsafe
 from partnerscope.evidence.models import Contribution, Repository, SyncRun
-from partnerscope.orgs import audit
+from partnerscope.evidence.runs import cancel_run, queue_run
 from partnerscope.orgs.permissions import check_perm
 from partnerscope.orgs.records import delete_record, save_record
 from partnerscope.orgs.roles import Perm
@@ -88,30 +85,7 @@ def queue_sync(repository: Repository, *, user=None, claim: bool = False) -> Syn
     ``claim``: this process will run it itself (the command line), so if it dies before it
     starts, the next sync can tell the run was abandoned.
     """
-    Repository.objects.select_for_update().filter(pk=repository.pk).first()
-    active = SyncRun.objects.filter(
-        repository=repository, status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]
-    )
-    for stale in active:
-        if stale.is_abandoned():
-            SyncRun.objects.filter(pk=stale.pk).update(
-                status=SyncRun.Status.FAILED,
-                finished_at=timezone.now(),
-                message="Interrupted: the process running it stopped. The next sync resumes where it was.",
-            )
-    if active.all().exists():  # a fresh query: the loop above cached the rows it marked
-        raise ValidationError("A sync of this repository is already queued or running.")
-    run = SyncRun.objects.create(
-        organization_id=repository.organization_id,
-        repository=repository,
-        requested_by=user,
-        worker_host=socket.gethostname() if claim else "",
-        worker_pid=os.getpid() if claim else None,
-    )
-    audit.record(
-        actor=user, organization=repository.organization, action="partnerscope.syncrun.created", obj=run
-    )
-    return run
+    return queue_run(SyncRun, repository, field="repository", user=user, claim=claim)
 
 
 @transaction.atomic
@@ -129,24 +103,7 @@ def start_sync(*, membership, repository: Repository, enqueue: bool = True) -> S
 
 @transaction.atomic
 def cancel_sync(*, membership, run: SyncRun) -> None:
-    check_perm(membership, Perm.EDIT)
-    if run.organization_id != membership.organization_id:
-        raise ValidationError("That sync does not exist.")
-    if not run.is_active:
-        raise ValidationError("This sync has already ended.")
-    if run.status == SyncRun.Status.QUEUED:
-        # Not started: the worker will find it cancelled and skip it.
-        SyncRun.objects.filter(pk=run.pk).update(
-            status=SyncRun.Status.CANCELLED, message="Cancelled before it started."
-        )
-    else:
-        SyncRun.objects.filter(pk=run.pk).update(cancel_requested=True)
-    audit.record(
-        actor=membership.user,
-        organization=membership.organization,
-        action="partnerscope.syncrun.cancelled",
-        obj=run,
-    )
+    cancel_run(membership=membership, run=run)
 
 
 @transaction.atomic
