@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import base64
 import bisect
-import contextlib
 import gc
 import hashlib
 import itertools
 import json
 import random
-import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from tests.fakes.server import FakeServer
 
 USERS = ["ana-alpha", "ben-beta", "cai-alpha", "dee-beta", "eve-gamma", "fay-gamma", "gus-alpha", "hal-beta", "ida-inhouse", "jon-inhouse", "kim-inhouse", "lou-gamma"]  # fmt: skip
 BOT = "dependabot"  # GraphQL spells bots without "[bot]"; REST adds it
@@ -466,92 +465,16 @@ def created_range(text: str) -> tuple[str, str]:
     return _bound(text, False), _bound(text, True)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in separate writes: without this, Nagle's algorithm and the
-    # client's delayed ACK add about 40 ms to every kept-alive request.
-    disable_nagle_algorithm = True
-    fake: FakeGitHub
-
-    def setup(self) -> None:
-        super().setup()
-        with self.fake._lock:
-            self.fake._connections.add(self.connection)
-
-    def finish(self) -> None:
-        with self.fake._lock:
-            self.fake._connections.discard(self.connection)
-        super().finish()
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        try:
-            status, headers, payload = self.fake.handle(self.command, self.path, self.headers, body)
-        except Exception as exc:  # a bug in the fake: answer, do not drop the connection
-            status, headers = 500, {"Content-Type": "application/json; charset=utf-8"}
-            payload = json.dumps({"message": f"fake server error: {exc!r}"}).encode()
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if payload:
-            self.wfile.write(payload)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
-
-    def log_message(self, format, *args) -> None:
-        pass  # quiet
-
-
-class FakeGitHub:
+class FakeGitHub(FakeServer):
     """The fake server over a ``GeneratedProject``. ``rate_limit`` is the budget per window for each
     resource (core, graphql); when a window is used up a new one starts (a real limit is only ever
     signalled by an injected fault)."""
 
     def __init__(self, project: GeneratedProject, token: str = "test-token", rate_limit: int = 5000) -> None:  # noqa: S107
         self.project, self.token, self.rate_limit = project, token, rate_limit
-        self.requests: list[dict] = []
-        self.base_url: str | None = None
-        self._lock = threading.Lock()
-        self._faults: list[list] = []  # [kind, times left, on]
-        self._connections: set[socket.socket] = set()  # open keep-alive connections
+        super().__init__()
         self._remaining = {"core": rate_limit, "graphql": rate_limit}
         self._reset = {"core": int(time.time()) + 3600, "graphql": int(time.time()) + 3600}
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle -----------------------------------------------------------------------------
-
-    def start(self) -> str:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)  # fmt: skip
-        self._thread.start()
-        return self.base_url
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            with self._lock:
-                for connection in list(
-                    self._connections
-                ):  # no answers after stop(), even on kept-alive sockets
-                    with contextlib.suppress(OSError):
-                        connection.shutdown(socket.SHUT_RDWR)
-            self._thread.join(timeout=5)
-            self._server = self._thread = None
-
-    def __enter__(self) -> FakeGitHub:
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     # -- inspection and faults -----------------------------------------------------------------
 
@@ -563,10 +486,6 @@ class FakeGitHub:
                 if (status is None or r["status"] == status)
                 and (operation is None or r["operation"] == operation)
             )
-
-    def reset_counts(self) -> None:
-        with self._lock:
-            self.requests.clear()
 
     def remaining(self, resource: str = "graphql") -> int:
         with self._lock:

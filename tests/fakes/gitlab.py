@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import base64
 import bisect
-import contextlib
 import email.utils
 import itertools
 import json
 import random
-import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+from tests.fakes.server import FakeServer
 
 USERS = ["ana-alpha", "ben-beta", "ida-inhouse", "zoe-unknown"]
 BOT = "project_42_bot_5d1e2a"  # a project access token's user: GraphQL flags it, REST does not
@@ -397,46 +396,7 @@ class GeneratedGitLabProject:
         }  # fmt: skip
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in separate writes: without this, Nagle's algorithm and the
-    # client's delayed ACK add about 40 ms to every kept-alive request.
-    disable_nagle_algorithm = True
-    fake: FakeGitLab
-
-    def setup(self) -> None:
-        super().setup()
-        with self.fake._lock:
-            self.fake._connections.add(self.connection)
-
-    def finish(self) -> None:
-        with self.fake._lock:
-            self.fake._connections.discard(self.connection)
-        super().finish()
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        try:
-            status, headers, payload = self.fake.handle(self.command, self.path, self.headers, body)
-        except Exception as exc:  # a bug in the fake: answer, do not drop the connection
-            status, headers = 500, {"Content-Type": "application/json"}
-            payload = json.dumps({"message": f"fake server error: {exc!r}"}).encode()
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if payload:
-            self.wfile.write(payload)
-
-    do_GET = do_POST = do_PUT = do_DELETE = _serve
-
-    def log_message(self, format, *args) -> None:
-        pass  # quiet
-
-
-class FakeGitLab:
+class FakeGitLab(FakeServer):
     """The fake server over a ``GeneratedGitLabProject``. ``rate_limit`` is the budget per window;
     when a window is used up a new one starts (a real limit is only ever an injected fault)."""
 
@@ -447,44 +407,9 @@ class FakeGitLab:
         rate_limit: int = 2000,
     ) -> None:
         self.project, self.token, self.rate_limit = project, token, rate_limit
-        self.requests: list[dict] = []
-        self.base_url: str | None = None
-        self._lock = threading.Lock()
-        self._faults: list[list] = []  # [kind, times left, on]
-        self._connections: set[socket.socket] = set()  # open keep-alive connections
+        super().__init__()
         self._remaining = rate_limit
         self._reset = int(time.time()) + 60
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle -----------------------------------------------------------------------------
-
-    def start(self) -> str:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)  # fmt: skip
-        self._thread.start()
-        return self.base_url
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            with self._lock:  # no answers after stop(), even on kept-alive sockets
-                for open_socket in list(self._connections):
-                    with contextlib.suppress(OSError):
-                        open_socket.shutdown(socket.SHUT_RDWR)
-            self._thread.join(timeout=5)
-            self._server = self._thread = None
-
-    def __enter__(self) -> FakeGitLab:
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     # -- inspection and faults -----------------------------------------------------------------
 
@@ -498,10 +423,6 @@ class FakeGitLab:
                 if (status is None or r["status"] == status)
                 and (operation is None or r["operation"] == operation)
             )
-
-    def reset_counts(self) -> None:
-        with self._lock:
-            self.requests.clear()
 
     def fail_next(self, kind: str, times: int = 1, on: str | None = None) -> None:
         """The next ``times`` matching requests fail as ``kind`` (FAULT_KINDS); ``on`` limits it to a

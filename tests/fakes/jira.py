@@ -20,17 +20,16 @@ from __future__ import annotations
 
 import base64
 import bisect
-import contextlib
 import itertools
 import json
 import random
 import re
-import socket
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.fakes.server import FakeServer
 
 FAULT_KINDS = ("502", "rate_limit", "malformed", "bad_field", "redirect_other_host")
 PAGE_LIMIT = 100
@@ -349,46 +348,7 @@ def errors(*messages: str) -> dict:
     return {"errorMessages": list(messages), "errors": {}}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in separate writes: without this, Nagle's algorithm and the
-    # client's delayed ACK add about 40 ms to every kept-alive request.
-    disable_nagle_algorithm = True
-    fake: FakeJira
-
-    def setup(self) -> None:
-        super().setup()
-        with self.fake._lock:
-            self.fake._connections.add(self.connection)
-
-    def finish(self) -> None:
-        with self.fake._lock:
-            self.fake._connections.discard(self.connection)
-        super().finish()
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        try:
-            status, headers, payload = self.fake.handle(self.command, self.path, self.headers, body)
-        except Exception as exc:  # a bug in the fake: answer, do not drop the connection
-            status, headers = 500, {"Content-Type": "application/json;charset=UTF-8"}
-            payload = json.dumps(errors(f"fake server error: {exc!r}")).encode()
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if payload:
-            self.wfile.write(payload)
-
-    do_GET = do_POST = do_PUT = do_DELETE = _serve
-
-    def log_message(self, format, *args) -> None:
-        pass  # quiet
-
-
-class FakeJira:
+class FakeJira(FakeServer):
     """The fake server over a ``GeneratedJiraProject``. ``changelog_cap``: how many histories a
     search result embeds ("auto": 100 on Cloud, all on Data Center)."""
 
@@ -403,42 +363,12 @@ class FakeJira:
         self.project, self.token, self.email, self.page_limit = project, token, email, page_limit
         cap = (CLOUD_CHANGELOG_CAP if project.cloud else None) if changelog_cap == "auto" else changelog_cap
         self.changelog_cap: int | None = cap
-        self.requests: list[dict] = []
-        self.base_url: str | None = None
-        self._lock = threading.Lock()
-        self._faults: list[list] = []  # [kind, times left, on]
-        self._connections: set[socket.socket] = set()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
-    # -- lifecycle -----------------------------------------------------------------------------
-
-    def start(self) -> str:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)  # fmt: skip
-        self._thread.start()
-        return self.base_url
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            with self._lock:  # no answers after stop(), even on kept-alive sockets
-                for connection in list(self._connections):
-                    with contextlib.suppress(OSError):
-                        connection.shutdown(socket.SHUT_RDWR)
-            self._thread.join(timeout=5)
-            self._server = self._thread = None
-
-    def __enter__(self) -> FakeJira:
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def internal_error(self, exc: Exception) -> tuple[dict, bytes]:
+        return {"Content-Type": "application/json;charset=UTF-8"}, json.dumps(
+            errors(f"fake server error: {exc!r}")
+        ).encode()
 
     # -- inspection and faults -----------------------------------------------------------------
 
@@ -450,10 +380,6 @@ class FakeJira:
                 for r in self.requests
                 if (status is None or r["status"] == status) and (path is None or path in r["path"])
             )
-
-    def reset_counts(self) -> None:
-        with self._lock:
-            self.requests.clear()
 
     def fail_next(self, kind: str, times: int = 1, on: str | None = None) -> None:
         """The next ``times`` requests (whose path contains ``on``) fail as ``kind`` (FAULT_KINDS)."""
