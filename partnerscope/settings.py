@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "partnerscope.vendors",
     "partnerscope.engagements",
     "partnerscope.evidence",
+    "partnerscope.metrics",
+    "partnerscope.sourcing",
     "partnerscope.api",
     "partnerscope.ops",
 ]

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 
 from partnerscope.engagements.models import Assignment, Identity
 from partnerscope.evidence.models import Contribution
+from partnerscope.metrics.dirty import mark_rows
 
 
 def attribute(contributions) -> int:
@@ -35,7 +36,7 @@ def attribute(contributions) -> int:
     contributions.update(person_id=Coalesce(Subquery(email_person), Subquery(name_person)))
     contributions.update(assignment_id=Subquery(covering))
     contributions.update(vendor_id=Subquery(vendor_of))
-    return contributions.update(
+    updated = contributions.update(
         status=Case(
             When(is_bot=True, then=Value(Contribution.Status.BOT)),
             When(assignment_id__isnull=True, then=Value(Contribution.Status.UNATTRIBUTED)),
@@ -43,6 +44,8 @@ def attribute(contributions) -> int:
             default=Value(Contribution.Status.VENDOR),
         )
     )
+    mark_rows(contributions)  # the months these commits count in wait for a metrics recompute
+    return updated
 
 
 def attribute_repository(repository, *, only_pending: bool = False) -> int:
@@ -85,7 +88,7 @@ def attribute_actors(rows) -> int:
     rows.update(person_id=Subquery(person))
     rows.update(assignment_id=Subquery(covering))
     rows.update(vendor_id=Subquery(vendor_of))
-    return rows.update(
+    updated = rows.update(
         status=Case(
             When(is_bot=True, then=Value(model.Status.BOT)),
             When(assignment_id__isnull=True, then=Value(model.Status.UNATTRIBUTED)),
@@ -93,6 +96,8 @@ def attribute_actors(rows) -> int:
             default=Value(model.Status.VENDOR),
         )
     )
+    mark_rows(rows)
+    return updated
 
 
 def tracker_models():

@@ -1,0 +1,257 @@
+"""The metric engine: measures per cell by set-based SQL, KPI values with provenance, stored.
+
+``recompute(organization_id, scope)`` reads evidence once per measure (a GROUP BY each), adds
+months up into quarters and engagements up into "all engagements of the vendor" (counts, sums
+and the id digests are additive; durations are kept as samples so medians are exact), computes
+every KPI of the catalogue for every cell and upserts the values. Scores and alerts follow
+(scoring.py). Pages and the API only ever read the stored rows.
+
+Incremental recompute: evidence writers call ``dirty.mark`` with the engagement and dates they
+touched; ``recompute_dirty`` recomputes the quarters holding those months (a quarter's median
+needs all its months) and nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from partnerscope.metrics import kpis as kpi_catalogue
+from partnerscope.metrics import periods
+from partnerscope.metrics.measures import (
+    DURATIONS,
+    EVERYTHING,
+    MEASURES,
+    CellAggregate,
+    Scope,
+    deployment_cells,
+    roster_cells,
+)
+from partnerscope.metrics.models import CellMeasures, DirtyCell, MetricValue
+
+Progress = Callable[[str, int, int], None]
+ALL = 0  # engagement_key of "all engagements of the vendor"; vendor_key 0 is in-house
+
+
+@dataclass
+class RecomputeResult:
+    cells: int = 0
+    values: int = 0
+    scores: int = 0
+    alerts: int = 0
+
+
+def _noop(phase: str, done: int, total: int) -> None:
+    pass
+
+
+def _period_values(kind: str, start: datetime.date) -> dict[str, float]:
+    days = periods.days_in(kind, start)
+    return {"days": float(days), "weeks": days / 7, "months": 1.0 if kind == periods.MONTH else 3.0}
+
+
+def collect(organization_id: int, scope: Scope, progress: Progress = _noop):
+    """Measures and duration samples per (engagement, vendor, month)."""
+    steps = len(MEASURES) + 2 + len(DURATIONS)
+    done = 0
+    month_measures: dict[tuple, dict[str, CellAggregate]] = defaultdict(dict)
+    for name, measure in MEASURES.items():
+        progress(f"Measuring {measure.label.lower()}", done, steps)
+        for key, aggregate in measure.cells(organization_id, scope).items():
+            month_measures[key][name] = aggregate
+        done += 1
+    progress("Measuring deployments", done, steps)
+    prod, failed, _ = deployment_cells(organization_id, scope)
+    for name, cells in (("prod_deployments", prod), ("failed_deployments", failed)):
+        for key, aggregate in cells.items():
+            month_measures[key][name] = aggregate
+    done += 1
+    progress("Reading the roster", done, steps)
+    fte, heads, leavers, _ = roster_cells(organization_id, scope)
+    for name, cells in (("fte_months", fte), ("headcount", heads), ("leavers", leavers)):
+        for key, aggregate in cells.items():
+            month_measures[key][name] = aggregate
+    done += 1
+    month_samples: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for name, duration in DURATIONS.items():
+        progress(f"Timing {duration.label.lower()}", done, steps)
+        for sample in duration.collect(organization_id, scope):
+            month_samples[(sample.eng, sample.vkey, sample.month)][name].append((sample.hours, sample.rid))
+        done += 1
+    return month_measures, month_samples
+
+
+def roll_up(month_measures, month_samples):
+    """Cells at both levels (one engagement, all engagements) and both period kinds. Counts
+    and sums add up; headcount is people at a time, so a quarter takes its largest month."""
+    monthly: dict[tuple, dict[str, CellAggregate]] = defaultdict(dict)
+    for (eng, vkey, month), named in month_measures.items():
+        for eng_key in (eng, ALL):
+            cell = monthly[(eng_key, vkey, month)]
+            for name, aggregate in named.items():
+                cell.setdefault(name, CellAggregate()).add(aggregate)
+    measures: dict[tuple, dict[str, CellAggregate]] = {}
+    for (eng_key, vkey, month), named in monthly.items():
+        measures[(eng_key, vkey, periods.MONTH, month)] = named
+        quarter = measures.setdefault((eng_key, vkey, periods.QUARTER, periods.quarter_start(month)), {})
+        for name, aggregate in named.items():
+            if name == "headcount":
+                current = quarter.get(name)
+                if current is None or aggregate.value > current.value:
+                    quarter[name] = CellAggregate(aggregate.value, aggregate.n, 0, 0)
+            else:
+                quarter.setdefault(name, CellAggregate()).add(aggregate)
+    samples: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for (eng, vkey, month), named in month_samples.items():
+        for kind in periods.KINDS:
+            start = periods.start_of(kind, month)
+            for eng_key in (eng, ALL):
+                cell = samples[(eng_key, vkey, kind, start)]
+                for name, rows in named.items():
+                    cell[name].extend(rows)
+    return measures, samples
+
+
+def _scope_for_quarters(months: list[datetime.date]) -> list[Scope]:
+    quarters = sorted({periods.quarter_start(m) for m in months})
+    return [Scope(start=q, end=periods.next_start(periods.QUARTER, q)) for q in quarters]
+
+
+def recompute(organization_id: int, scope: Scope = EVERYTHING, progress: Progress = _noop) -> RecomputeResult:
+    """Compute and store every KPI for every cell in ``scope`` (whole quarters only)."""
+    from partnerscope.metrics.scoring import rescore
+
+    month_measures, month_samples = collect(organization_id, scope, progress)
+    measures, samples = roll_up(month_measures, month_samples)
+    catalogue = kpi_catalogue.catalogue(organization_id)
+    now = timezone.now()
+    keys = set(measures) | set(samples)
+    progress("Computing KPI values", 0, len(keys))
+    rows, cell_rows = [], []
+    for done, key in enumerate(sorted(keys)):
+        eng_key, vkey, kind, start = key
+        named = measures.get(key, {})
+        cell_rows.append(
+            CellMeasures(
+                organization_id=organization_id,
+                engagement_key=eng_key,
+                vendor_key=vkey,
+                period_kind=kind,
+                period_start=start,
+                measures={name: a.value for name, a in sorted(named.items())},
+                digests={name: a.digest for name, a in sorted(named.items())},
+            )
+        )
+        period_values = _period_values(kind, start)
+        for kpi in catalogue.values():
+            computed = kpi_catalogue.compute(kpi, named, samples.get(key, {}), period_values)
+            empty = computed.status == "no_data" and not computed.sample and computed.value is None
+            if empty and not _relevant(kpi, named, samples.get(key, {})):
+                continue
+            rows.append(
+                MetricValue(
+                    organization_id=organization_id,
+                    kpi=kpi.key,
+                    version=kpi.version,
+                    engagement_id=eng_key or None,
+                    engagement_key=eng_key,
+                    vendor_id=vkey or None,
+                    vendor_key=vkey,
+                    period_kind=kind,
+                    period_start=start,
+                    value=computed.value,
+                    sample=computed.sample,
+                    numerator=computed.numerator,
+                    denominator=computed.denominator,
+                    ci_low=computed.ci_low,
+                    ci_high=computed.ci_high,
+                    p75=computed.p75,
+                    p90=computed.p90,
+                    status=computed.status,
+                    digest=computed.digest,
+                    computed_at=now,
+                )
+            )
+        if done % 500 == 0:
+            progress("Computing KPI values", done, len(keys))
+    progress("Storing values", 0, 1)
+    result = RecomputeResult(cells=len(cell_rows), values=len(rows))
+    with transaction.atomic():
+        _store(organization_id, scope, rows, cell_rows, now)
+        progress("Scoring", 0, 1)
+        result.scores, result.alerts = rescore(organization_id, scope)
+    return result
+
+
+def _relevant(kpi, named, samples) -> bool:
+    """Whether a cell with no value for this KPI should still say "no data" for it: only
+    if the cell holds any of the evidence the KPI reads (else the row would be noise)."""
+    if kpi.kind == "duration":
+        return kpi.duration in samples
+    return any(name in named for name in kpi.measures_used)
+
+
+def _store(organization_id, scope: Scope, rows, cell_rows, now) -> None:
+    """Upsert the values; values in scope the evidence no longer supports become "no data"
+    (kept, not deleted: a dispute or an alert may point at them)."""
+    stale = MetricValue.objects.filter(organization_id=organization_id)
+    cells = CellMeasures.objects.filter(organization_id=organization_id)
+    if scope.start:
+        stale, cells = (
+            stale.filter(period_start__gte=scope.start),
+            cells.filter(period_start__gte=scope.start),
+        )
+    if scope.end:
+        stale, cells = stale.filter(period_start__lt=scope.end), cells.filter(period_start__lt=scope.end)
+    stale.update(
+        value=None, sample=0, numerator=None, denominator=None, ci_low=None, ci_high=None, p75=None,
+        p90=None, status=MetricValue.Status.NO_DATA, digest="", computed_at=now,
+    )  # fmt: skip
+    cells.delete()
+    fields = [
+        "version", "engagement", "vendor", "value", "sample", "numerator", "denominator", "ci_low",
+        "ci_high", "p75", "p90", "status", "digest", "computed_at",
+    ]  # fmt: skip
+    for start in range(0, len(rows), 2000):
+        MetricValue.objects.bulk_create(
+            rows[start : start + 2000],
+            update_conflicts=True,
+            unique_fields=[
+                "organization",
+                "kpi",
+                "engagement_key",
+                "vendor_key",
+                "period_kind",
+                "period_start",
+            ],
+            update_fields=fields,
+        )
+    CellMeasures.objects.bulk_create(cell_rows, batch_size=2000)
+
+
+def full_recompute(organization_id: int, progress: Progress = _noop) -> RecomputeResult:
+    with transaction.atomic():
+        DirtyCell.objects.filter(organization_id=organization_id).delete()
+        return recompute(organization_id, Scope(), progress)
+
+
+def recompute_dirty(organization_id: int, progress: Progress = _noop) -> RecomputeResult:
+    """Recompute the quarters holding dirty months. The dirty marks are taken first, so
+    evidence marked while this runs waits for the next run instead of being lost."""
+    marks = list(DirtyCell.objects.filter(organization_id=organization_id).values_list("id", "month"))
+    total = RecomputeResult()
+    if not marks:
+        return total
+    for scope in _scope_for_quarters([month for _, month in marks]):
+        result = recompute(organization_id, scope, progress)
+        total.cells += result.cells
+        total.values += result.values
+        total.scores += result.scores
+        total.alerts += result.alerts
+    DirtyCell.objects.filter(id__in=[pk for pk, _ in marks]).delete()
+    return total

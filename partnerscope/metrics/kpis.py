@@ -1,0 +1,239 @@
+"""The KPI catalogue and how one KPI's value is computed from a cell's measures.
+
+Three kinds: a *rate* (numerator ÷ denominator measures, with a Wilson 95 % interval), a
+*ratio* (a formula over measures, no interval), a *duration* (median, p75 and p90 of exact
+durations). Built-in definitions carry a version number here; a change to how one is computed
+must bump it, so stored values say which definition made them. Custom KPIs (KpiDefinition
+rows) are ratios or rates written in the formula language of expressions.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from partnerscope.metrics import stats
+from partnerscope.metrics.expressions import parse
+from partnerscope.metrics.measures import ALL_MEASURE_NAMES
+
+# Names a formula may use besides the measures: the period's length.
+PERIOD_NAMES = ("weeks", "months", "days")
+FORMULA_NAMES = frozenset(ALL_MEASURE_NAMES) | frozenset(PERIOD_NAMES)
+
+
+@dataclass(frozen=True)
+class Kpi:
+    key: str
+    name: str
+    version: int
+    kind: str  # rate | ratio | duration
+    unit: str  # "%", "hours", "days", "per week", "per FTE-month", "% a year"
+    direction: int  # +1 higher is better, -1 lower is better
+    description: str
+    source: str = ""
+    numerator: str = ""
+    denominator: str = ""
+    formula: str = ""
+    sample_measure: str = ""
+    duration: str = ""
+    min_sample: int = 5
+    builtin: bool = True
+    group: str = ""
+
+    @property
+    def scale(self) -> float:
+        """Stored values are fractions and hours; pages show percentages and days."""
+        if self.unit in ("%", "% a year"):
+            return 100.0
+        if self.unit == "days":
+            return 1 / 24
+        return 1.0
+
+    def display(self, value: float | None) -> str:
+        if value is None:
+            return "—"
+        shown = value * self.scale
+        if self.unit in ("%", "% a year"):
+            return f"{shown:.1f} %" if self.unit == "%" else f"{shown:.1f} % a year"
+        precision = 2 if abs(shown) < 10 else 1
+        return f"{shown:.{precision}f} {self.unit}".strip()
+
+    @property
+    def measures_used(self) -> list[str]:
+        if self.kind == "rate":
+            return [self.numerator, self.denominator]
+        if self.kind == "ratio":
+            return sorted(parse(self.formula, FORMULA_NAMES).names - set(PERIOD_NAMES))
+        return []
+
+
+BUILTIN: dict[str, Kpi] = {
+    k.key: k
+    for k in [
+        Kpi("deployment_frequency", "Deployment frequency", 1, "ratio", "per week", 1,
+            "Successful production deployments containing vendor changes, per week",
+            "DORA; Apache DevLake DORA dashboard", formula="prod_deployments / weeks",
+            sample_measure="prod_deployments", min_sample=1, group="Delivery"),
+        Kpi("lead_time", "Lead time for changes", 1, "duration", "hours", -1,
+            "Median of first production deployment containing the PR's merge commit − the PR's first "
+            "commit (the host's first commit, so squash merges keep theirs)",
+            "DORA; DevLake change_lead_time_calculator", duration="lead_time", group="Delivery"),
+        Kpi("coding_time", "PR coding time", 1, "duration", "hours", -1,
+            "Median of PR created − first commit, PRs merged in the period", "DevLake PR metrics",
+            duration="coding_time", group="Delivery"),
+        Kpi("pickup_time", "PR pickup time", 1, "duration", "hours", -1,
+            "Median of first review or comment by someone other than the author (bots excluded) − ready "
+            "for review", "DevLake PR metrics; LinearB", duration="pickup_time", group="Delivery"),
+        Kpi("review_time", "PR review time", 1, "duration", "hours", -1,
+            "Median of merged − first review by someone else", "DevLake PR metrics", duration="review_time",
+            group="Delivery"),
+        Kpi("deploy_time", "PR deploy time", 1, "duration", "hours", -1,
+            "Median of first production deployment − merged", "DevLake PR metrics", duration="deploy_time",
+            group="Delivery"),
+        Kpi("change_request_acceptance", "Change request acceptance", 1, "rate", "%", 1,
+            "Merged PRs ÷ PRs closed (merged or not) in the period", "CHAOSS",
+            numerator="merged_prs", denominator="closed_prs", group="Delivery"),
+        Kpi("issue_lead_time", "Issue lead time", 1, "duration", "days", -1,
+            "Median of resolved − created, work items resolved by vendor staff", "DevLake Jira dashboard",
+            duration="issue_lead_time", group="Delivery"),
+        Kpi("change_failure_rate", "Change failure rate", 1, "rate", "%", -1,
+            "Production deployments with vendor changes followed by a failure (linked incident, revert or "
+            "hotfix) ÷ those deployments; failed deployment runs are not incidents",
+            "DORA; DevLake #7971; Four Keys #351", numerator="failed_deployments",
+            denominator="prod_deployments", group="Quality"),
+        Kpi("recovery_time", "Failed deployment recovery time", 1, "duration", "hours", -1,
+            "Median of incident resolved − failed deployment finished", "DORA", duration="recovery_time",
+            group="Quality"),
+        Kpi("revert_rate", "Revert rate", 1, "rate", "%", -1,
+            "Vendor-authored commits later reverted ÷ vendor-authored commits; counted for the author of the "
+            "reverted change, not the reverter", "METRICS.md", numerator="reverted_commits",
+            denominator="authored_commits", group="Quality"),
+        Kpi("pr_revert_rate", "PR revert rate", 1, "rate", "%", -1,
+            "Merged vendor PRs later reverted ÷ merged vendor PRs", "METRICS.md",
+            numerator="reverted_prs", denominator="merged_prs", group="Quality"),
+        Kpi("rework_rate", "Code rework rate", 1, "ratio", "%", -1,
+            "Changed lines that rewrite lines written less than 21 days before ÷ changed lines", "LinearB",
+            formula="rework_lines / rework_base_lines", sample_measure="authored_commits", group="Quality"),
+        Kpi("review_discipline", "Review discipline", 1, "rate", "%", 1,
+            "Merged PRs with an approving review by someone other than the author (bots excluded) ÷ merged "
+            "PRs", "METRICS.md (DevLake counts the author's own comments)", numerator="approved_merged_prs",
+            denominator="merged_prs", group="Quality"),
+        Kpi("changes_requested_share", "Changes requested by the client", 1, "rate", "%", -1,
+            "Closed vendor PRs on which a client reviewer requested changes ÷ closed PRs", "METRICS.md",
+            numerator="changes_requested_prs", denominator="closed_prs", group="Quality"),
+        Kpi("merged_prs_per_fte", "Merged PRs per FTE-month", 1, "ratio", "per FTE-month", 1,
+            "Merged PRs ÷ assigned FTE-months (allocation × share of the month on the roster)",
+            "METRICS.md rule 8", formula="merged_prs / fte_months", sample_measure="merged_prs",
+            group="Capacity"),
+        Kpi("changed_lines_per_fte", "Changed lines per FTE-month", 1, "ratio", "per FTE-month", 1,
+            "Lines added and deleted by vendor-authored commits ÷ assigned FTE-months", "METRICS.md rule 8",
+            formula="changed_lines / fte_months", sample_measure="authored_commits", group="Capacity"),
+        Kpi("attrition", "Engagement attrition", 1, "ratio", "% a year", -1,
+            "People leaving this engagement ÷ people assigned, annualised (≤ 5 % good, > 20 % unhealthy)",
+            "METRICS.md", formula="leavers / headcount * 12 / months", sample_measure="headcount",
+            group="Expertise"),
+    ]
+}  # fmt: skip
+
+
+def custom_kpi(definition) -> Kpi:
+    return Kpi(
+        key=definition.kpi_key,
+        name=definition.name,
+        version=definition.version,
+        kind=definition.kind,
+        unit=definition.unit,
+        direction=definition.direction,
+        description=definition.description,
+        source="Custom KPI",
+        numerator=definition.numerator,
+        denominator=definition.denominator,
+        formula=definition.formula,
+        sample_measure=definition.sample_measure or definition.denominator,
+        min_sample=definition.min_sample,
+        builtin=False,
+        group="Custom",
+    )
+
+
+def catalogue(organization_id: int) -> dict[str, Kpi]:
+    """Built-in KPIs and the organization's current custom ones."""
+    from partnerscope.metrics.models import KpiDefinition
+
+    out = dict(BUILTIN)
+    for definition in KpiDefinition.objects.filter(organization_id=organization_id, is_current=True):
+        out[definition.kpi_key] = custom_kpi(definition)
+    return out
+
+
+@dataclass
+class Computed:
+    value: float | None
+    sample: int
+    numerator: float | None = None
+    denominator: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    p75: float | None = None
+    p90: float | None = None
+    status: str = "no_data"
+    digest: str = ""
+
+
+def compute(kpi: Kpi, measures: dict, samples: dict, period_values: dict) -> Computed:
+    """One KPI for one cell. ``measures``: name -> CellAggregate; ``samples``: duration name ->
+    list of (hours, record id); ``period_values``: weeks/months/days of the period."""
+    from partnerscope.metrics.measures import digest_ids
+
+    if kpi.kind == "duration":
+        rows = samples.get(kpi.duration, [])
+        if not rows:
+            return Computed(None, 0)
+        hours = sorted(h for h, _ in rows)
+        out = Computed(
+            stats.percentile(hours, 0.5),
+            len(hours),
+            p75=stats.percentile(hours, 0.75),
+            p90=stats.percentile(hours, 0.9),
+            digest=digest_ids(rid for _, rid in rows),
+        )
+    elif kpi.kind == "rate":
+        num, den = measures.get(kpi.numerator), measures.get(kpi.denominator)
+        n, d = (num.value if num else 0.0), (den.value if den else 0.0)
+        if d <= 0:
+            return Computed(None, 0)
+        interval = stats.wilson(min(n, d), d)
+        out = Computed(n / d, int(d), numerator=n, denominator=d, ci_low=interval[0], ci_high=interval[1])
+        out.digest = _digest(measures, [kpi.numerator, kpi.denominator])
+    else:
+        formula = parse(kpi.formula, FORMULA_NAMES)
+        values = {name: (measures[name].value if name in measures else None) for name in formula.names}
+        # A measure with no rows in the cell is 0 when others have rows: "0 leavers" is data.
+        if all(values.get(name) is None for name in formula.names - set(PERIOD_NAMES)):
+            return Computed(None, 0)
+        values = {name: (0.0 if v is None else v) for name, v in values.items()}
+        values.update(period_values)
+        sample = measures.get(kpi.sample_measure)
+        value = formula.evaluate(values)
+        out = Computed(value, int(sample.n if sample else 0))
+        out.digest = _digest(measures, sorted(formula.names - set(PERIOD_NAMES)))
+        if value is None:
+            out.status = "no_data"
+            return out
+    if out.sample == 0 or out.value is None:
+        out.status = "no_data"
+    elif out.sample < kpi.min_sample:
+        out.status = "insufficient"
+    else:
+        out.status = "ok"
+    return out
+
+
+def _digest(measures: dict, names: list[str]) -> str:
+    from partnerscope.metrics.measures import digest_of
+
+    n = s = h = 0
+    for name in names:
+        aggregate = measures.get(name)
+        if aggregate is not None:
+            n, s, h = n + aggregate.n, s + aggregate.id_sum, h + aggregate.id_hash
+    return digest_of(n, s, h)

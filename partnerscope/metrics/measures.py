@@ -1,0 +1,663 @@
+"""Measures: the counts, sums and duration samples KPIs are made of, per cell.
+
+A cell is (engagement, vendor, month); vendor 0 is the in-house baseline. Each measure is one
+queryset over evidence, annotated with the cell it falls in (``eng``, ``vkey``, ``day``), the
+record it counts (``rid``) and, for sums and durations, a value (``val``). The same queryset
+answers two questions, so they cannot drift apart:
+
+* the engine groups it by cell in SQL (counts, sums and an order-free digest of the record ids);
+* the drill-down filters it to one cell and lists the records behind a value.
+
+Rules from METRICS.md live here: attribution at the event date (the evidence row's vendor was
+set from the dated roster), bots and unattributed rows excluded, reviews only from someone
+other than the author, failed deployments are not incidents, squash merges use the first
+commit the host reports.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Concat, Mod, TruncMonth
+
+from partnerscope.engagements.models import Assignment
+from partnerscope.evidence.models import (
+    Commit,
+    Contribution,
+    Deployment,
+    DeploymentCommit,
+    Incident,
+    PullRequest,
+    Review,
+    WorkItem,
+)
+from partnerscope.metrics.periods import add_months, month_start
+
+ATTRIBUTED = ("vendor", "inhouse")
+# Order-free digest of a set of ids, computable by GROUP BY on SQLite and PostgreSQL alike:
+# count, sum and a sum of a multiplicative hash modulo a prime. Months add up to quarters.
+HASH_MULTIPLIER, HASH_PRIME = 2654435761, 4294967291
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which cells to compute: some engagements (None = all) over [start, end) months."""
+
+    engagement_ids: frozenset[int] | None = None
+    start: datetime.date | None = None
+    end: datetime.date | None = None
+
+
+EVERYTHING = Scope()
+
+
+@dataclass
+class CellAggregate:
+    value: float = 0.0
+    n: int = 0
+    id_sum: int = 0
+    id_hash: int = 0
+
+    def add(self, other: CellAggregate) -> None:
+        self.value += other.value
+        self.n += other.n
+        self.id_sum += other.id_sum
+        self.id_hash += other.id_hash
+
+    @property
+    def digest(self) -> str:
+        return digest_of(self.n, self.id_sum, self.id_hash)
+
+
+def digest_of(n: int, id_sum: int, id_hash: int) -> str:
+    return hashlib.sha256(f"{n}:{id_sum}:{id_hash % HASH_PRIME}".encode()).hexdigest()[:16]
+
+
+def digest_ids(ids) -> str:
+    ids = list(ids)
+    return digest_of(len(ids), sum(ids), sum(i * HASH_MULTIPLIER % HASH_PRIME for i in ids))
+
+
+def _aware(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A count or sum over one queryset of evidence, per cell."""
+
+    name: str
+    label: str
+    description: str
+    record: str  # what the drill-down lists: commit, pull_request, deployment, work_item, incident
+    rows: Callable[[int], QuerySet]
+    kind: str = "count"  # or "sum" (of ``val``)
+    datetime_day: bool = True
+    distinct: bool = False
+
+    def _scoped(self, organization_id: int, scope: Scope) -> QuerySet:
+        qs = self.rows(organization_id)
+        if scope.engagement_ids is not None:
+            qs = qs.filter(eng__in=scope.engagement_ids)
+        if scope.start:
+            qs = qs.filter(day__gte=_aware(scope.start) if self.datetime_day else scope.start)
+        if scope.end:
+            qs = qs.filter(day__lt=_aware(scope.end) if self.datetime_day else scope.end)
+        return qs
+
+    def cells(self, organization_id: int, scope: Scope) -> dict[tuple, CellAggregate]:
+        month = TruncMonth("day", tzinfo=datetime.UTC) if self.datetime_day else TruncMonth("day")
+        hashed = ExpressionWrapper(
+            Mod(F("rid") * HASH_MULTIPLIER, HASH_PRIME), output_field=BigIntegerField()
+        )
+        value = Sum("val") if self.kind == "sum" else Count("rid", distinct=self.distinct)
+        grouped = (
+            self._scoped(organization_id, scope)
+            .annotate(month=month)
+            .values("eng", "vkey", "month")
+            .annotate(v=value, n=Count("rid", distinct=self.distinct), s=Sum("rid"), h=Sum(hashed))
+            .order_by()
+        )
+        out = {}
+        for row in grouped:
+            day = row["month"]
+            day = day.date() if isinstance(day, datetime.datetime) else day
+            out[(row["eng"], row["vkey"], day)] = CellAggregate(
+                float(row["v"] or 0), row["n"], int(row["s"] or 0), int(row["h"] or 0)
+            )
+        return out
+
+    def record_ids(self, organization_id: int, scope: Scope, vendor_key: int) -> list[int]:
+        qs = self._scoped(organization_id, scope).filter(vkey=vendor_key)
+        if self.distinct:
+            return sorted(set(qs.values_list("rid", flat=True)))
+        return sorted(qs.values_list("rid", flat=True))
+
+
+def _vkey():
+    return Coalesce(F("vendor_id"), Value(0))
+
+
+# --- git ---------------------------------------------------------------------------------
+
+
+def _contributions(organization_id: int, authors_only: bool = True) -> QuerySet:
+    qs = Contribution.objects.filter(
+        organization_id=organization_id, status__in=ATTRIBUTED, is_bot=False, commit__parent_count__lte=1
+    )
+    if authors_only:
+        qs = qs.filter(role=Contribution.Role.AUTHOR)
+    return qs.annotate(eng=F("repository__engagement_id"), vkey=_vkey(), day=F("authored_date"))
+
+
+def commits_rows(organization_id: int) -> QuerySet:
+    # Authors and co-authors: a pair-programmed commit counts for each one's vendor.
+    return _contributions(organization_id, authors_only=False).annotate(rid=F("commit_id"))
+
+
+def changed_lines_rows(organization_id: int) -> QuerySet:
+    return _contributions(organization_id).annotate(
+        rid=F("commit_id"), val=F("commit__additions") + F("commit__deletions")
+    )
+
+
+def rework_rows(organization_id: int) -> QuerySet:
+    return (
+        _contributions(organization_id)
+        .filter(commit__rework_lines__isnull=False)
+        .annotate(rid=F("commit_id"), val=F("commit__rework_lines"))
+    )
+
+
+def rework_base_rows(organization_id: int) -> QuerySet:
+    return (
+        _contributions(organization_id)
+        .filter(commit__rework_lines__isnull=False)
+        .annotate(rid=F("commit_id"), val=F("commit__additions") + F("commit__deletions"))
+    )
+
+
+def reverted_commits_rows(organization_id: int) -> QuerySet:
+    # Attributed to the author of the reverted change, not to whoever reverted it.
+    reverted = Commit.objects.filter(
+        repository_id=OuterRef("repository_id"), reverts_sha=OuterRef("commit__sha")
+    )
+    return _contributions(organization_id).filter(Exists(reverted)).annotate(rid=F("commit_id"))
+
+
+def authored_commits_rows(organization_id: int) -> QuerySet:
+    return _contributions(organization_id).annotate(rid=F("commit_id"))
+
+
+# --- pull requests -------------------------------------------------------------------------
+
+
+def _prs(organization_id: int) -> QuerySet:
+    return PullRequest.objects.filter(
+        organization_id=organization_id, status__in=ATTRIBUTED, is_bot=False
+    ).annotate(eng=F("connection__engagement_id"), vkey=_vkey(), rid=F("id"))
+
+
+def _merged(organization_id: int) -> QuerySet:
+    return (
+        _prs(organization_id)
+        .filter(state=PullRequest.State.MERGED, merged_at__isnull=False)
+        .annotate(day=F("merged_at"))
+    )
+
+
+def merged_prs_rows(organization_id: int) -> QuerySet:
+    return _merged(organization_id)
+
+
+def closed_prs_rows(organization_id: int) -> QuerySet:
+    return (
+        _prs(organization_id)
+        .filter(state__in=(PullRequest.State.MERGED, PullRequest.State.CLOSED))
+        .annotate(day=Coalesce("closed_at", "merged_at"))
+        .filter(day__isnull=False)
+    )
+
+
+def _review_by_other(**extra) -> QuerySet:
+    # Not the author's own comment, not a bot: DevLake counts either as a review, we don't.
+    return Review.objects.filter(pull_request_id=OuterRef("id"), is_bot=False, **extra).exclude(
+        actor=OuterRef("actor")
+    )
+
+
+def approved_merged_prs_rows(organization_id: int) -> QuerySet:
+    approvals = _review_by_other(state=Review.State.APPROVED, is_comment=False)
+    return _merged(organization_id).filter(Exists(approvals))
+
+
+def changes_requested_prs_rows(organization_id: int) -> QuerySet:
+    by_client = _review_by_other(state=Review.State.CHANGES_REQUESTED, status="inhouse")
+    return closed_prs_rows(organization_id).filter(Exists(by_client))
+
+
+def reverted_prs_rows(organization_id: int) -> QuerySet:
+    by_commit = Commit.objects.filter(
+        organization_id=organization_id, reverts_sha=OuterRef("merge_commit_sha")
+    )
+    by_pr = PullRequest.objects.filter(
+        connection_id=OuterRef("connection_id"),
+        state=PullRequest.State.MERGED,
+        title=Concat(Value('Revert "'), OuterRef("title"), Value('"')),
+    )
+    return _merged(organization_id).filter(
+        (Q(Exists(by_commit)) & ~Q(merge_commit_sha="")) | Q(Exists(by_pr))
+    )
+
+
+# --- work items ----------------------------------------------------------------------------
+
+
+def resolved_items_rows(organization_id: int) -> QuerySet:
+    return WorkItem.objects.filter(
+        organization_id=organization_id,
+        status__in=ATTRIBUTED,
+        is_bot=False,
+        category=WorkItem.Category.DONE,
+        resolved_at__isnull=False,
+    ).annotate(eng=F("connection__engagement_id"), vkey=_vkey(), rid=F("id"), day=F("resolved_at"))
+
+
+MEASURES: dict[str, Measure] = {
+    m.name: m
+    for m in [
+        Measure("commits", "Commits", "Commits by vendor authors and co-authors (bots and merges excluded)",
+                "commit", commits_rows, datetime_day=False, distinct=True),
+        Measure("authored_commits", "Authored commits", "Commits whose author is vendor staff",
+                "commit", authored_commits_rows, datetime_day=False),
+        Measure("changed_lines", "Changed lines", "Lines added plus deleted by vendor-authored commits",
+                "commit", changed_lines_rows, kind="sum", datetime_day=False),
+        Measure("rework_lines", "Rework lines", "Changed lines rewriting lines written < 21 days before",
+                "commit", rework_rows, kind="sum", datetime_day=False),
+        Measure("rework_base_lines", "Lines checked for rework", "Changed lines of commits the line pass has seen",
+                "commit", rework_base_rows, kind="sum", datetime_day=False),
+        Measure("reverted_commits", "Reverted commits", "Vendor-authored commits later reverted",
+                "commit", reverted_commits_rows, datetime_day=False),
+        Measure("merged_prs", "Merged PRs", "Pull requests by vendor authors merged in the period",
+                "pull_request", merged_prs_rows),
+        Measure("closed_prs", "Closed PRs", "Pull requests merged or closed unmerged in the period",
+                "pull_request", closed_prs_rows),
+        Measure("approved_merged_prs", "Approved merged PRs",
+                "Merged PRs with an approval by someone other than the author (bots excluded)",
+                "pull_request", approved_merged_prs_rows),
+        Measure("changes_requested_prs", "PRs with changes requested",
+                "Closed PRs on which a client reviewer requested changes", "pull_request",
+                changes_requested_prs_rows),
+        Measure("reverted_prs", "Reverted PRs", "Merged PRs later reverted (revert commit or revert PR)",
+                "pull_request", reverted_prs_rows),
+        Measure("resolved_items", "Resolved work items", "Work items resolved by vendor staff",
+                "work_item", resolved_items_rows),
+    ]
+}  # fmt: skip
+
+
+# --- measures computed outside GROUP BY: deployments (a deployment can carry several vendors'
+# changes) and the roster (FTE-months are a sum over days) ------------------------------------
+
+
+@dataclass
+class PythonMeasure:
+    name: str
+    label: str
+    description: str
+    record: str
+    kind: str = "count"
+
+
+PYTHON_MEASURES = {
+    m.name: m
+    for m in [
+        PythonMeasure("prod_deployments", "Production deployments",
+                      "Successful production deployments containing vendor changes", "deployment"),
+        PythonMeasure("failed_deployments", "Failed production deployments",
+                      "Of those, deployments followed by a linked incident, revert or hotfix", "deployment"),
+        PythonMeasure("fte_months", "FTE-months", "Assigned capacity: allocation × share of the month assigned",
+                      "assignment", kind="sum"),
+        PythonMeasure("headcount", "Headcount", "People assigned at any time in the period", "assignment"),
+        PythonMeasure("leavers", "Leavers", "People whose assignment to the engagement ended in the period",
+                      "assignment"),
+    ]
+}  # fmt: skip
+
+ALL_MEASURE_NAMES = tuple(MEASURES) + tuple(PYTHON_MEASURES)
+
+
+def _done_at():
+    return Coalesce("finished_at", "created_at")
+
+
+def production_deployments(organization_id: int, scope: Scope) -> QuerySet:
+    qs = Deployment.objects.filter(
+        organization_id=organization_id, is_production=True, outcome=Deployment.Outcome.SUCCESS
+    ).annotate(eng=F("connection__engagement_id"), day=_done_at())
+    if scope.engagement_ids is not None:
+        qs = qs.filter(eng__in=scope.engagement_ids)
+    if scope.start:
+        qs = qs.filter(day__gte=_aware(scope.start))
+    if scope.end:
+        qs = qs.filter(day__lt=_aware(scope.end))
+    return qs
+
+
+def deployment_vendors(organization_id: int, deployments: QuerySet) -> dict[int, set[int]]:
+    """Deployment id -> vendor keys whose changes it shipped: through the merge commits of
+    attributed pull requests and the commits of attributed contributions."""
+    shipped = DeploymentCommit.objects.filter(deployment_id__in=deployments.values("id"))
+    by_sha: dict[str, set[int]] = defaultdict(set)
+    prs = (
+        PullRequest.objects.filter(
+            organization_id=organization_id, status__in=ATTRIBUTED, is_bot=False,
+            merge_commit_sha__in=shipped.values("sha"),
+        )
+        .annotate(vkey=_vkey())
+        .values_list("merge_commit_sha", "vkey")
+    )  # fmt: skip
+    for sha, vkey in prs:
+        by_sha[sha].add(vkey)
+    commits = (
+        Contribution.objects.filter(
+            organization_id=organization_id, status__in=ATTRIBUTED, is_bot=False,
+            commit__sha__in=shipped.values("sha"),
+        )
+        .annotate(vkey=_vkey())
+        .values_list("commit__sha", "vkey")
+    )  # fmt: skip
+    for sha, vkey in commits:
+        by_sha[sha].add(vkey)
+    out: dict[int, set[int]] = defaultdict(set)
+    for deployment_id, sha in shipped.values_list("deployment_id", "sha"):
+        out[deployment_id] |= by_sha.get(sha, set())
+    return out
+
+
+def _to_cell_aggregates(records: dict[tuple, list[int]], values: dict[tuple, float] | None = None):
+    out = {}
+    for key, ids in records.items():
+        unique = sorted(set(ids))
+        out[key] = CellAggregate(
+            float(values[key]) if values else float(len(unique)),
+            len(unique),
+            sum(unique),
+            sum(i * HASH_MULTIPLIER % HASH_PRIME for i in unique),
+        )
+    return out
+
+
+def deployment_cells(organization_id: int, scope: Scope) -> tuple[dict, dict, dict]:
+    """(prod_deployments, failed_deployments, record ids per cell and measure)."""
+    deployments = production_deployments(organization_id, scope)
+    vendors = deployment_vendors(organization_id, deployments)
+    failed = set(
+        Incident.objects.filter(caused_by_id__in=deployments.values("id")).values_list(
+            "caused_by_id", flat=True
+        )
+    )
+    prod, bad = defaultdict(list), defaultdict(list)
+    for deployment_id, eng, day in deployments.values_list("id", "eng", "day"):
+        for vkey in vendors.get(deployment_id, ()):
+            key = (eng, vkey, month_start(day.astimezone(datetime.UTC).date()))
+            prod[key].append(deployment_id)
+            if deployment_id in failed:
+                bad[key].append(deployment_id)
+    return (
+        _to_cell_aggregates(prod),
+        _to_cell_aggregates(bad),
+        {"prod_deployments": prod, "failed_deployments": bad},
+    )
+
+
+def roster_cells(organization_id: int, scope: Scope) -> tuple[dict, dict, dict, dict]:
+    """(fte_months, headcount, leavers, record ids) from the dated roster."""
+    assignments = Assignment.objects.filter(organization_id=organization_id, engagement_id__isnull=False)
+    if scope.engagement_ids is not None:
+        assignments = assignments.filter(engagement_id__in=scope.engagement_ids)
+    rows = list(
+        assignments.values_list(
+            "id", "person_id", "engagement_id", "vendor_id", "allocation_pct", "valid_from", "valid_to"
+        )
+    )
+    # A person "leaves" an engagement when an assignment ends and no other assignment of theirs
+    # to the same engagement starts the next day (a renewal or a change of role is not leaving).
+    starts = defaultdict(set)
+    for _, person, eng, _, _, valid_from, _ in rows:
+        starts[(person, eng)].add(valid_from)
+    today = datetime.date.today()
+    fte, heads, leavers, ids = defaultdict(float), defaultdict(list), defaultdict(list), defaultdict(list)
+    for assignment_id, person, eng, vendor, allocation, valid_from, valid_to in rows:
+        vkey = vendor or 0
+        last = valid_to or max(today, valid_from)
+        first_month = month_start(valid_from)
+        month = max(first_month, scope.start) if scope.start else first_month
+        stop = min(month_start(last), add_months(scope.end, -1)) if scope.end else month_start(last)
+        while month <= stop:
+            following = add_months(month, 1)
+            days = (min(last, following - datetime.timedelta(days=1)) - max(valid_from, month)).days + 1
+            if days > 0:
+                key = (eng, vkey, month)
+                fte[key] += allocation / 100 * days / (following - month).days
+                heads[key].append(person)
+                ids[key].append(assignment_id)
+            month = following
+        if valid_to and valid_to + datetime.timedelta(days=1) not in starts[(person, eng)]:
+            key = (eng, vkey, month_start(valid_to))
+            if (not scope.start or key[2] >= scope.start) and (not scope.end or key[2] < scope.end):
+                leavers[key].append(person)
+    fte_cells = _to_cell_aggregates(ids, fte)
+    head_cells = {k: CellAggregate(float(len(set(v))), len(set(v)), 0, 0) for k, v in heads.items()}
+    leaver_cells = {k: CellAggregate(float(len(set(v))), len(set(v)), 0, 0) for k, v in leavers.items()}
+    return fte_cells, head_cells, leaver_cells, {"fte_months": ids}
+
+
+# --- duration samples ----------------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    """One duration: the record it belongs to, its cell and its length in hours."""
+
+    rid: int
+    eng: int
+    vkey: int
+    month: datetime.date
+    hours: float
+
+
+@dataclass(frozen=True)
+class Duration:
+    name: str
+    label: str
+    description: str
+    record: str
+    collect: Callable[[int, Scope], list[Sample]] = field(repr=False)
+
+
+def _hours(delta: datetime.timedelta) -> float:
+    # Exact: total_seconds, never .seconds (which drops the days: the 23 h-for-a-day trap).
+    return delta.total_seconds() / 3600
+
+
+def _first_deploy_by_sha(organization_id: int) -> dict[str, datetime.datetime]:
+    rows = (
+        DeploymentCommit.objects.filter(
+            organization_id=organization_id,
+            deployment__is_production=True,
+            deployment__outcome=Deployment.Outcome.SUCCESS,
+        )
+        .values("sha")
+        .annotate(first=Min(Coalesce("deployment__finished_at", "deployment__created_at")))
+        .values_list("sha", "first")
+    )
+    return dict(rows)
+
+
+def _in_scope(scope: Scope, month: datetime.date, eng: int) -> bool:
+    if scope.engagement_ids is not None and eng not in scope.engagement_ids:
+        return False
+    return (not scope.start or month >= scope.start) and (not scope.end or month < scope.end)
+
+
+def _month(moment: datetime.datetime) -> datetime.date:
+    return month_start(moment.astimezone(datetime.UTC).date())
+
+
+def lead_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
+    """First production deployment containing the merge commit − the PR's first commit (the
+    host's, which survives squash merges); in the month of that deployment."""
+    first_deploy = _first_deploy_by_sha(organization_id)
+    out = []
+    rows = _merged(organization_id).exclude(merge_commit_sha="").filter(first_commit_at__isnull=False)
+    for rid, eng, vkey, sha, first_commit in rows.values_list(
+        "rid", "eng", "vkey", "merge_commit_sha", "first_commit_at"
+    ):
+        deployed = first_deploy.get(sha)
+        if deployed is None or deployed < first_commit:
+            continue
+        month = _month(deployed)
+        if _in_scope(scope, month, eng):
+            out.append(Sample(rid, eng, vkey, month, _hours(deployed - first_commit)))
+    return out
+
+
+def _merged_in_scope(organization_id: int, scope: Scope) -> QuerySet:
+    qs = _merged(organization_id)
+    if scope.engagement_ids is not None:
+        qs = qs.filter(eng__in=scope.engagement_ids)
+    if scope.start:
+        qs = qs.filter(day__gte=_aware(scope.start))
+    if scope.end:
+        qs = qs.filter(day__lt=_aware(scope.end))
+    return qs
+
+
+def _first_response():
+    responses = _review_by_other().order_by("submitted_at").values("submitted_at")[:1]
+    return Subquery(responses)
+
+
+def coding_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
+    rows = _merged_in_scope(organization_id, scope).filter(first_commit_at__isnull=False)
+    return [
+        Sample(rid, eng, vkey, _month(day), _hours(created - first))
+        for rid, eng, vkey, day, created, first in rows.values_list(
+            "rid", "eng", "vkey", "day", "created_at", "first_commit_at"
+        )
+        if created >= first
+    ]
+
+
+def pickup_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
+    rows = _merged_in_scope(organization_id, scope).annotate(response=_first_response())
+    out = []
+    for rid, eng, vkey, day, created, ready, response in rows.values_list(
+        "rid", "eng", "vkey", "day", "created_at", "ready_at", "response"
+    ):
+        start = ready or created
+        if response is not None and response >= start:
+            out.append(Sample(rid, eng, vkey, _month(day), _hours(response - start)))
+    return out
+
+
+def review_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
+    rows = _merged_in_scope(organization_id, scope).annotate(response=_first_response())
+    return [
+        Sample(rid, eng, vkey, _month(day), _hours(day - response))
+        for rid, eng, vkey, day, response in rows.values_list("rid", "eng", "vkey", "day", "response")
+        if response is not None and day >= response
+    ]
+
+
+def deploy_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
+    first_deploy = _first_deploy_by_sha(organization_id)
+    out = []
+    rows = _merged(organization_id).exclude(merge_commit_sha="")
+    for rid, eng, vkey, sha, merged in rows.values_list(
+        "rid", "eng", "vkey", "merge_commit_sha", "merged_at"
+    ):
+        deployed = first_deploy.get(sha)
+        if deployed is None or deployed < merged:
+            continue
+        month = _month(deployed)
+        if _in_scope(scope, month, eng):
+            out.append(Sample(rid, eng, vkey, month, _hours(deployed - merged)))
+    return out
+
+
+def issue_lead_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
+    qs = resolved_items_rows(organization_id)
+    if scope.engagement_ids is not None:
+        qs = qs.filter(eng__in=scope.engagement_ids)
+    if scope.start:
+        qs = qs.filter(day__gte=_aware(scope.start))
+    if scope.end:
+        qs = qs.filter(day__lt=_aware(scope.end))
+    return [
+        Sample(rid, eng, vkey, _month(resolved), _hours(resolved - created))
+        for rid, eng, vkey, resolved, created in qs.values_list("rid", "eng", "vkey", "day", "created_at")
+        if resolved >= created
+    ]
+
+
+def recovery_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
+    """Incident resolved − the failed deployment finished, for each vendor whose changes the
+    failed deployment shipped; in the month the incident was resolved."""
+    incidents = Incident.objects.filter(
+        organization_id=organization_id, caused_by__isnull=False, resolved_at__isnull=False
+    ).annotate(
+        eng=F("connection__engagement_id"),
+        failed_at=Coalesce("caused_by__finished_at", "caused_by__created_at"),
+    )
+    rows = list(incidents.values_list("id", "eng", "caused_by_id", "resolved_at", "failed_at"))
+    if not rows:
+        return []
+    deployments = Deployment.objects.filter(id__in={r[2] for r in rows})
+    vendors = deployment_vendors(organization_id, deployments)
+    out = []
+    for rid, eng, caused_by, resolved, failed_at in rows:
+        month = _month(resolved)
+        if resolved < failed_at or not _in_scope(scope, month, eng):
+            continue
+        for vkey in vendors.get(caused_by, ()):
+            out.append(Sample(rid, eng, vkey, month, _hours(resolved - failed_at)))
+    return out
+
+
+DURATIONS: dict[str, Duration] = {
+    d.name: d
+    for d in [
+        Duration("lead_time", "Lead time for changes", "First production deployment − first commit of the PR",
+                 "pull_request", lead_time_samples),
+        Duration("coding_time", "PR coding time", "PR created − first commit", "pull_request", coding_time_samples),
+        Duration("pickup_time", "PR pickup time",
+                 "First review or comment by someone else − ready for review", "pull_request", pickup_time_samples),
+        Duration("review_time", "PR review time", "Merged − first review", "pull_request", review_time_samples),
+        Duration("deploy_time", "PR deploy time", "First production deployment − merged", "pull_request",
+                 deploy_time_samples),
+        Duration("issue_lead_time", "Issue lead time", "Resolved − created, work items resolved by the vendor",
+                 "work_item", issue_lead_time_samples),
+        Duration("recovery_time", "Failed deployment recovery time",
+                 "Incident resolved − failed deployment finished", "incident", recovery_time_samples),
+    ]
+}  # fmt: skip

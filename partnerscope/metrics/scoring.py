@@ -1,0 +1,226 @@
+"""Scores and standings from stored KPI values, and the alerts their changes raise.
+
+A criterion turns a KPI value into points: 100 at or beyond its target, 0 at or beyond its
+threshold, linear in between (targets and thresholds are in the units pages show: %, hours,
+days). The weighted score averages the points of the criteria that have data, weighted by
+their weights; criteria without data (no data, not enough data, or excluded by an upheld
+dispute) are left out of the weighting and the page says so. A period where no criterion has
+data has no score, never 0 and never 100.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from partnerscope.metrics import periods
+from partnerscope.metrics.kpis import catalogue
+from partnerscope.metrics.measures import EVERYTHING, Scope
+from partnerscope.metrics.models import Alert, Criterion, MetricValue, Score, ScorecardTemplate
+
+
+def points(value: float, direction: int, target: float, threshold: float) -> float:
+    if direction > 0:
+        if value >= target:
+            return 100.0
+        if value <= threshold:
+            return 0.0
+        return 100.0 * (value - threshold) / (target - threshold)
+    if value <= target:
+        return 100.0
+    if value >= threshold:
+        return 0.0
+    return 100.0 * (threshold - value) / (threshold - target)
+
+
+def standing_of(score: float | None, bands: list[dict]) -> tuple[str, int | None]:
+    if score is None:
+        return "", None
+    for rank, band in enumerate(sorted(bands, key=lambda b: -b["min"])):
+        if score >= band["min"]:
+            return band["name"], rank
+    return "", None
+
+
+@dataclass
+class CriterionResult:
+    criterion: Criterion
+    value: MetricValue | None
+    shown: float | None = None
+    points: float | None = None
+    included: bool = False
+    reason: str = ""
+    crossed: bool = False
+
+
+@dataclass
+class ScoreResult:
+    score: float | None
+    standing: str
+    rank: int | None
+    weight_with_data: int
+    sample: int
+    rows: list[CriterionResult] = field(default_factory=list)
+
+
+def score_cell(criteria: list[Criterion], values: dict[str, MetricValue], kpis: dict, bands) -> ScoreResult:
+    rows, total, weights, sample = [], 0.0, 0, 0
+    for criterion in criteria:
+        value = values.get(criterion.kpi)
+        kpi = kpis.get(criterion.kpi)
+        row = CriterionResult(criterion, value)
+        if kpi is None:
+            row.reason = "KPI no longer defined"
+        elif value is None or value.status == MetricValue.Status.NO_DATA or value.value is None:
+            row.reason = "no data"
+        elif value.status == MetricValue.Status.INSUFFICIENT:
+            row.shown = value.value * kpi.scale
+            row.reason = f"not enough data ({value.sample} < {kpi.min_sample})"
+        elif value.excluded:
+            row.shown = value.value * kpi.scale
+            row.reason = "excluded by an upheld dispute"
+        else:
+            row.shown = value.value * kpi.scale
+            row.points = points(row.shown, criterion.direction, criterion.target, criterion.threshold)
+            row.included = True
+            row.crossed = row.points == 0.0
+            total += row.points * criterion.weight
+            weights += criterion.weight
+            sample += value.sample
+        rows.append(row)
+    score = total / weights if weights else None
+    standing, rank = standing_of(score, bands)
+    return ScoreResult(score, standing, rank, weights, sample, rows)
+
+
+def rescore(organization_id: int, scope: Scope = EVERYTHING) -> tuple[int, int]:
+    """Recompute stored scores of every template in ``scope``; raise alerts. Returns counts."""
+    kpis = catalogue(organization_id)
+    templates = list(ScorecardTemplate.objects.filter(organization_id=organization_id))
+    scores = alerts = 0
+    now = timezone.now()
+    for template in templates:
+        criteria = list(Criterion.objects.filter(template=template))
+        if not criteria:
+            continue
+        values = MetricValue.objects.filter(
+            organization_id=organization_id, kpi__in={c.kpi for c in criteria}
+        )
+        if scope.start:
+            values = values.filter(period_start__gte=scope.start)
+        if scope.end:
+            values = values.filter(period_start__lt=scope.end)
+        cells: dict[tuple, dict[str, MetricValue]] = defaultdict(dict)
+        for value in values:
+            cells[(value.engagement_key, value.vendor_key, value.period_kind, value.period_start)][
+                value.kpi
+            ] = value
+        rows, results = [], {}
+        for (eng_key, vkey, kind, start), named in sorted(cells.items()):
+            result = score_cell(criteria, named, kpis, template.bands)
+            rows.append(
+                Score(
+                    organization_id=organization_id, template=template, engagement_id=eng_key or None,
+                    engagement_key=eng_key, vendor_id=vkey or None, vendor_key=vkey, period_kind=kind,
+                    period_start=start, score=result.score, standing=result.standing,
+                    standing_rank=result.rank, weight_with_data=result.weight_with_data,
+                    sample=result.sample, computed_at=now,
+                )
+            )  # fmt: skip
+            results[(eng_key, vkey, kind, start)] = result
+        Score.objects.bulk_create(
+            rows,
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["template", "engagement_key", "vendor_key", "period_kind", "period_start"],
+            update_fields=["score", "standing", "standing_rank", "weight_with_data", "sample", "computed_at"],
+        )
+        scores += len(rows)
+        # Alerts only for the current and the previous period: a first computation over years
+        # of history must not flood anyone with drops that are long over.
+        today = timezone.now().date()
+        for (eng_key, vkey, kind, start), result in results.items():
+            recent = periods.previous_start(kind, periods.start_of(kind, today))
+            if vkey and not eng_key and start >= recent:
+                previous = results.get((0, vkey, kind, periods.previous_start(kind, start)))
+                alerts += _raise_alerts(template, vkey, kind, start, result, kpis, previous)
+    return scores, alerts
+
+
+def _rank(score) -> int | None:
+    return score.rank if isinstance(score, ScoreResult) else score.standing_rank
+
+
+def _raise_alerts(template, vendor_id, kind, start, result: ScoreResult, kpis, previous_result=None) -> int:
+    """Alerts for a vendor's all-engagement cell: its standing dropped since the previous
+    period, or a criterion's KPI crossed its threshold (it did not the period before)."""
+    from partnerscope.metrics.alerts import raise_alert
+
+    previous_start = periods.previous_start(kind, start)
+    previous = (
+        previous_result
+        or Score.objects.filter(
+            template=template,
+            engagement_key=0,
+            vendor_key=vendor_id,
+            period_kind=kind,
+            period_start=previous_start,
+        ).first()
+    )
+    label = periods.label(kind, start)
+    raised = 0
+    if (
+        previous is not None
+        and _rank(previous) is not None
+        and result.rank is not None
+        and result.rank > _rank(previous)
+    ):
+        raised += raise_alert(
+            organization_id=template.organization_id,
+            kind=Alert.Kind.STANDING_DROP,
+            vendor_id=vendor_id,
+            template=template,
+            period_kind=kind,
+            period_start=start,
+            title=f"Standing dropped from {previous.standing} to {result.standing} in {label}",
+            message=(
+                f"The {template.name} score is {result.score:.0f} in {label}, "
+                f"down from {previous.score:.0f} in {periods.label(kind, previous_start)}."
+            ),
+            dedupe_key=f"drop:{template.id}:{vendor_id}:{kind}:{start}:{result.standing}",
+        )
+    crossed = [row for row in result.rows if row.crossed]
+    if crossed:
+        before = {
+            v.kpi: v
+            for v in MetricValue.objects.filter(
+                organization_id=template.organization_id, engagement_key=0, vendor_key=vendor_id,
+                period_kind=kind, period_start=previous_start, kpi__in=[r.criterion.kpi for r in crossed],
+                status=MetricValue.Status.OK,
+            )
+        }  # fmt: skip
+        for row in crossed:
+            old = before.get(row.criterion.kpi)
+            kpi = kpis[row.criterion.kpi]
+            if old is not None and old.value is not None:
+                old_points = points(old.value * kpi.scale, row.criterion.direction, row.criterion.target,
+                                    row.criterion.threshold)  # fmt: skip
+                if old_points == 0.0:
+                    continue  # already beyond the threshold: not a new crossing
+            raised += raise_alert(
+                organization_id=template.organization_id,
+                kind=Alert.Kind.THRESHOLD,
+                vendor_id=vendor_id,
+                template=template,
+                period_kind=kind,
+                period_start=start,
+                title=f"{kpi.name} crossed its threshold in {label}",
+                message=(
+                    f"{kpi.name} is {kpi.display(row.value.value)} in {label} "
+                    f"(threshold {row.criterion.threshold:g}, target {row.criterion.target:g})."
+                ),
+                dedupe_key=f"threshold:{template.id}:{vendor_id}:{row.criterion.kpi}:{kind}:{start}",
+            )
+    return raised
