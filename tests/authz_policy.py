@@ -86,6 +86,24 @@ ORG_URLS = {
     "work_item_list": ("view", None, ["GET"]),
     "deployment_list": ("view", None, ["GET"]),
     "incident_list": ("view", None, ["GET"]),
+    "standings": ("view", None, ["GET"]),
+    "scorecard": ("view", "vendor", ["GET"]),
+    "scorecard_export": ("view", "vendor_export", ["GET"]),
+    "metric_value": ("view", "metricvalue", ["GET"]),
+    "dispute_open": ("view", "metricvalue", ["POST"]),
+    "dispute_list": ("view", None, ["GET"]),
+    "dispute_resolve": ("edit", "dispute", ["GET", "POST"]),
+    "compare": ("view_internal", None, ["GET"]),
+    "kpi_list": ("view", None, ["GET"]),
+    "kpi_create": ("edit", None, ["GET", "POST"]),
+    "template_list": ("view_internal", None, ["GET"]),
+    "template_create": ("edit", None, ["GET", "POST"]),
+    "template_edit": ("edit", "template", ["GET", "POST"]),
+    "alert_list": ("view_internal", None, ["GET"]),
+    "webhook_create": ("edit", None, ["GET", "POST"]),
+    "webhook_delete": ("edit", "webhook", ["POST"]),
+    "metrics_recompute": ("edit", None, ["POST"]),
+    "metrics_run_progress": ("view_internal", "metricsrun", ["GET"]),
 }
 
 # The token of the viewer: its holder and the owner reach it, nobody else does.
@@ -108,6 +126,7 @@ LIST_VENDOR_IDS = {
     "repository_list": lambda ctx: {r.engagement.vendor_id for r in ctx["table"].rows},
     "connection_list": lambda ctx: {c.engagement.vendor_id for c in ctx["table"].rows},
     "pull_request_list": lambda ctx: {p.vendor_id for p in ctx["table"].rows},
+    "standings": lambda ctx: {vendor.id for vendor, _ in ctx["rows"]},
 }
 
 # API operations: operationId -> the object its path names ("own" objects belong to vendor A).

@@ -70,6 +70,7 @@ def _objects(world, scope: str) -> dict:
         project="acme/matrix", token_encrypted=encrypt_token("ghp_matrix"),
     )  # fmt: skip
     connector_run = ConnectorRun.objects.create(organization_id=vendor.organization_id, connection=connection)
+    metrics = metrics_objects(vendor, engagement, org_membership)
     return {
         None: {},
         "vendor": {"uid": vendor.uid},
@@ -87,6 +88,41 @@ def _objects(world, scope: str) -> dict:
         "syncrun": {"uid": run.uid},
         "connection": {"uid": connection.uid},
         "connectorrun": {"uid": connector_run.uid},
+        "vendor_export": {"uid": vendor.uid, "fmt": "csv"},
+        **metrics,
+    }
+
+
+def metrics_objects(vendor, engagement, membership) -> dict:
+    """A stored value of the vendor, a dispute of it, the default template, a webhook, a run."""
+    import datetime
+
+    from django.utils import timezone
+
+    from partnerscope.metrics.defaults import ensure_default_template
+    from partnerscope.metrics.models import Dispute, MetricsRun, MetricValue, WebhookEndpoint
+
+    org_id = vendor.organization_id
+    template = ensure_default_template(org_id)
+    value = MetricValue.objects.create(
+        organization_id=org_id, kpi="review_discipline", version=1, engagement=None, engagement_key=0,
+        vendor=vendor, vendor_key=vendor.id, period_kind="month", period_start=datetime.date(2024, 3, 1),
+        value=0.5, sample=10, numerator=5, denominator=10, status="ok", digest="x", computed_at=timezone.now(),
+    )  # fmt: skip
+    dispute = Dispute.objects.create(organization_id=org_id, value=value, comment="wrong")
+    hook = WebhookEndpoint.objects.create(
+        organization_id=org_id,
+        name="hook",
+        url="https://hooks.example.test/x",
+        secret_encrypted=encrypt_token("s"),
+    )
+    run = MetricsRun.objects.create(organization_id=org_id, full=True)
+    return {
+        "metricvalue": {"uid": value.uid},
+        "dispute": {"uid": dispute.uid},
+        "template": {"uid": template.uid},
+        "webhook": {"uid": hook.uid},
+        "metricsrun": {"uid": run.uid},
     }
 
 

@@ -235,6 +235,9 @@ def _store(organization_id, scope: Scope, rows, cell_rows, now) -> None:
 
 
 def full_recompute(organization_id: int, progress: Progress = _noop) -> RecomputeResult:
+    from partnerscope.metrics.defaults import ensure_default_template
+
+    ensure_default_template(organization_id)
     with transaction.atomic():
         DirtyCell.objects.filter(organization_id=organization_id).delete()
         return recompute(organization_id, Scope(), progress)

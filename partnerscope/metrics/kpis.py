@@ -229,10 +229,12 @@ def compute(kpi: Kpi, measures: dict, samples: dict, period_values: dict) -> Com
 
 
 def _digest(measures: dict, names: list[str]) -> str:
-    from partnerscope.metrics.measures import digest_of
+    from partnerscope.metrics.measures import UNDIGESTED, digest_of
 
     n = s = h = 0
     for name in names:
+        if name in UNDIGESTED:
+            continue
         aggregate = measures.get(name)
         if aggregate is not None:
             n, s, h = n + aggregate.n, s + aggregate.id_sum, h + aggregate.id_hash

@@ -343,6 +343,9 @@ PYTHON_MEASURES = {
 }  # fmt: skip
 
 ALL_MEASURE_NAMES = tuple(MEASURES) + tuple(PYTHON_MEASURES)
+# People counts from the roster: no record ids of their own (the roster's history is their
+# provenance), so they stay out of value digests.
+UNDIGESTED = frozenset({"headcount", "leavers"})
 
 
 def _done_at():

@@ -72,21 +72,31 @@ def make_commit(repository, sha, email, name, when: datetime.datetime, *, coauth
 @pytest.fixture
 def evidence(world):
     m = world.owner_m
-    save_roster_record(membership=m, instance=Identity(person=world.inhouse, kind="github", value="ida-inhouse"))
+    save_roster_record(
+        membership=m, instance=Identity(person=world.inhouse, kind="github", value="ida-inhouse")
+    )
     connection = Connection.objects.get(engagement=world.engagement_a)
     rows = []
     for number in range(2, 8):
         created = at(9 + number)
         reviews = []
         if number == 2:
-            reviews.append(review("r2a", "ida-inhouse", "changes_requested", created + datetime.timedelta(hours=2)))
+            reviews.append(
+                review("r2a", "ida-inhouse", "changes_requested", created + datetime.timedelta(hours=2))
+            )
         if number <= 5:
-            reviews.append(review(f"r{number}", "ida-inhouse", "approved", created + datetime.timedelta(hours=4)))
+            reviews.append(
+                review(f"r{number}", "ida-inhouse", "approved", created + datetime.timedelta(hours=4))
+            )
         elif number == 6:
             reviews.append(review("r6", "ana-alpha", "approved", created + datetime.timedelta(hours=1)))
-            reviews.append(review("c6", "ana-alpha", "commented", created + datetime.timedelta(hours=1), is_comment=True))
+            reviews.append(
+                review("c6", "ana-alpha", "commented", created + datetime.timedelta(hours=1), is_comment=True)
+            )
         else:
-            reviews.append(review("r7", "helper[bot]", "approved", created + datetime.timedelta(hours=1), bot=True))
+            reviews.append(
+                review("r7", "helper[bot]", "approved", created + datetime.timedelta(hours=1), bot=True)
+            )
         rows.append(
             pull_request_row(
                 number, "ana-alpha", created, merge_commit_sha=f"m{number:039d}", reviews=reviews,
@@ -105,11 +115,15 @@ def evidence(world):
             "acted_on": when.date(), "is_bot": False,
         }  # fmt: skip
 
-    store_deployments(connection, [deployment("d1", at(20)), deployment("d2", at(25)), deployment("d3", at(26), "failure")])
+    store_deployments(
+        connection, [deployment("d1", at(20)), deployment("d2", at(25)), deployment("d3", at(26), "failure")]
+    )
     d1, d2 = (Deployment.objects.get(connection=connection, external_id=x) for x in ("d1", "d2"))
     for dep, numbers in ((d1, (2, 3, 4)), (d2, (5,))):
         for number in numbers:
-            DeploymentCommit.objects.create(organization_id=dep.organization_id, deployment=dep, sha=f"m{number:039d}")
+            DeploymentCommit.objects.create(
+                organization_id=dep.organization_id, deployment=dep, sha=f"m{number:039d}"
+            )
     Incident.objects.create(
         organization_id=connection.organization_id, connection=connection, source="issue", key="INC-1",
         title="Checkout down", started_at=at(25, 2), resolved_at=at(25, 6), caused_by=d2, actor="ida-inhouse",
@@ -119,7 +133,16 @@ def evidence(world):
     repo_a = Repository.objects.get(engagement=world.engagement_a)
     repo_b = Repository.objects.get(engagement=world.engagement_b)
     make_commit(repo_a, "a1", "ana@alpha.test", "Ana Alpha", at(4), adds=30, dels=10, rework=8)
-    make_commit(repo_a, "a2", "ana@alpha.test", "Ana Alpha", at(5), coauthor=("ida@acme.test", "Ida"), adds=20, rework=2)
+    make_commit(
+        repo_a,
+        "a2",
+        "ana@alpha.test",
+        "Ana Alpha",
+        at(5),
+        coauthor=("ida@acme.test", "Ida"),
+        adds=20,
+        rework=2,
+    )
     make_commit(repo_a, "a3", "ana@alpha.test", "Ana Alpha", at(6), adds=10)
     make_commit(repo_a, "a4", "ana@alpha.test", "Ana Alpha", at(7), adds=40)
     make_commit(repo_a, "r1", "ida@acme.test", "Ida", at(8), reverts="a4", adds=0, dels=40)

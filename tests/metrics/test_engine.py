@@ -84,7 +84,10 @@ def test_recovery_time(computed):
 
 def test_git_kpis_with_co_authors_bots_and_reverts(computed):
     commits = CellMeasures.objects.get(
-        organization=computed.org, engagement_key=0, vendor_key=computed.vendor_a.id, period_kind="month",
+        organization=computed.org,
+        engagement_key=0,
+        vendor_key=computed.vendor_a.id,
+        period_kind="month",
         period_start=MARCH,
     ).measures
     assert commits["commits"] == 4  # the bot's commit is not counted
@@ -102,11 +105,17 @@ def test_git_kpis_with_co_authors_bots_and_reverts(computed):
 
 def test_a_vendor_move_splits_at_the_assignment_date(computed):
     alpha_june = CellMeasures.objects.get(
-        organization=computed.org, engagement_key=0, vendor_key=computed.vendor_a.id, period_kind="month",
+        organization=computed.org,
+        engagement_key=0,
+        vendor_key=computed.vendor_a.id,
+        period_kind="month",
         period_start=datetime.date(2024, 6, 1),
     ).measures
     beta_july = CellMeasures.objects.get(
-        organization=computed.org, engagement_key=0, vendor_key=computed.vendor_b.id, period_kind="month",
+        organization=computed.org,
+        engagement_key=0,
+        vendor_key=computed.vendor_b.id,
+        period_kind="month",
         period_start=datetime.date(2024, 7, 1),
     ).measures
     assert alpha_june["commits"] == 1 and beta_july["commits"] == 1
@@ -115,7 +124,9 @@ def test_a_vendor_move_splits_at_the_assignment_date(computed):
 def test_quarters_add_months_and_keep_medians_exact(computed):
     quarter = value(computed, "lead_time", kind="quarter", start=Q1)
     assert quarter.sample == 4 and quarter.value == pytest.approx(216)
-    per_engagement = value(computed, "review_discipline", engagement=computed.engagement_a, kind="quarter", start=Q1)
+    per_engagement = value(
+        computed, "review_discipline", engagement=computed.engagement_a, kind="quarter", start=Q1
+    )
     assert (per_engagement.numerator, per_engagement.denominator) == (4, 7)
 
 
@@ -149,7 +160,10 @@ def test_provenance_recompute_equals_stored_and_digest_matches_records(computed)
         computed.org.id, Scope(start=MARCH, end=datetime.date(2024, 4, 1)), computed.vendor_a.id
     )
     stored = CellMeasures.objects.get(
-        organization=computed.org, engagement_key=0, vendor_key=computed.vendor_a.id, period_kind="month",
+        organization=computed.org,
+        engagement_key=0,
+        vendor_key=computed.vendor_a.id,
+        period_kind="month",
         period_start=MARCH,
     )
     assert len(ids) == 7 and stored.digests["merged_prs"] == digest_ids(ids)

@@ -1,0 +1,79 @@
+"""Charts as Vega-Lite specs, rendered to SVG on the server by vl-convert (no network, no
+JavaScript). The same specs serve the PDF reports later. Rendered SVGs are cached by the hash
+of their spec: a page shows the same chart many times between recomputes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.core.cache import cache
+
+SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"  # an identifier; nothing is fetched
+
+
+def trend_spec(points: list[dict], *, title: str = "", unit: str = "", band: tuple | None = None,
+               width: int = 220, height: int = 60) -> dict:  # fmt: skip
+    """A small line of one KPI over periods; periods without data are gaps, not zeros.
+    ``points``: [{"period": "2026-03", "value": float | None, "low": .., "high": ..}]."""
+    layers = []
+    if any(p.get("low") is not None for p in points):
+        layers.append(
+            {
+                "mark": {"type": "area", "opacity": 0.18, "color": "#2b6cb0"},
+                "encoding": {"y": {"field": "low", "type": "quantitative"}, "y2": {"field": "high"}},
+            }
+        )
+    layers.append(
+        {"mark": {"type": "line", "point": {"size": 18}, "color": "#2b6cb0"},
+         "encoding": {"y": {"field": "value", "type": "quantitative", "title": unit,
+                            "axis": {"tickCount": 3, "labelFontSize": 9, "titleFontSize": 9}}}}
+    )  # fmt: skip
+    if band:
+        layers.append(
+            {"mark": {"type": "rule", "strokeDash": [3, 3], "color": "#c53030"},
+             "encoding": {"y": {"datum": band[0]}}}
+        )  # fmt: skip
+    return {
+        "$schema": SCHEMA,
+        "title": {"text": title, "fontSize": 10} if title else None,
+        "width": width,
+        "height": height,
+        "data": {"values": points},
+        "encoding": {"x": {"field": "period", "type": "ordinal", "title": None,
+                           "axis": {"labelFontSize": 8, "labelAngle": -45}}},
+        "layer": layers,
+        "config": {"view": {"stroke": None}, "background": None},
+    }  # fmt: skip
+
+
+def bars_spec(rows: list[dict], *, unit: str = "", width: int = 360) -> dict:
+    """Vendors side by side: a point per vendor with its 95 % interval as a rule."""
+    return {
+        "$schema": SCHEMA,
+        "width": width,
+        "height": {"step": 22},
+        "data": {"values": rows},
+        "encoding": {"y": {"field": "name", "type": "nominal", "title": None, "sort": None}},
+        "layer": [
+            {"mark": {"type": "rule", "color": "#718096"},
+             "encoding": {"x": {"field": "low", "type": "quantitative", "title": unit}, "x2": {"field": "high"}}},
+            {"mark": {"type": "point", "filled": True, "size": 50, "color": "#2b6cb0"},
+             "encoding": {"x": {"field": "value", "type": "quantitative"}}},
+        ],
+        "config": {"view": {"stroke": None}, "background": None},
+    }  # fmt: skip
+
+
+def svg(spec: dict) -> str:
+    """The chart as an SVG string (cached by spec)."""
+    spec = {k: v for k, v in spec.items() if v is not None}
+    text = json.dumps(spec, sort_keys=True, default=str)
+    key = "chart:" + hashlib.sha256(text.encode()).hexdigest()
+    rendered = cache.get(key)
+    if rendered is None:
+        import vl_convert
+
+        rendered = vl_convert.vegalite_to_svg(json.loads(text))
+        cache.set(key, rendered, 24 * 3600)
+    return rendered

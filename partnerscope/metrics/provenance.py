@@ -1,0 +1,173 @@
+"""The evidence behind a stored value, and the check that it still gives the same value.
+
+For a value of cell (engagement, vendor, period) the drill-down re-runs the very querysets the
+engine grouped (measures.py), filtered to that cell, and lists their records with how each was
+attributed. Recomputing the digest from those record ids and comparing it with the stored one
+tells the reader whether the value is reproducible from today's evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from partnerscope.engagements.models import Assignment
+from partnerscope.evidence.models import Commit, Contribution, Deployment, Incident, PullRequest, WorkItem
+from partnerscope.metrics import periods
+from partnerscope.metrics.kpis import Kpi
+from partnerscope.metrics.measures import (
+    DURATIONS,
+    HASH_MULTIPLIER,
+    HASH_PRIME,
+    MEASURES,
+    PYTHON_MEASURES,
+    UNDIGESTED,
+    Scope,
+    deployment_cells,
+    digest_of,
+    roster_cells,
+)
+from partnerscope.metrics.models import MetricValue
+
+MAX_LISTED = 200
+
+
+@dataclass
+class EvidenceRecord:
+    label: str
+    url: str
+    when: object
+    actor: str
+    attribution: str
+    hours: float | None = None
+
+
+@dataclass
+class EvidenceGroup:
+    name: str
+    label: str
+    description: str
+    count: int
+    records: list[EvidenceRecord] = field(default_factory=list)
+
+
+@dataclass
+class Provenance:
+    groups: list[EvidenceGroup]
+    digest: str
+    verified: bool
+
+
+def _scope(value: MetricValue) -> Scope:
+    end = periods.next_start(value.period_kind, value.period_start)
+    engagements = frozenset({value.engagement_key}) if value.engagement_key else None
+    return Scope(engagement_ids=engagements, start=value.period_start, end=end)
+
+
+def _attribution(status: str, person, vendor) -> str:
+    who = person.name if person is not None else "unknown person"
+    if status == "vendor":
+        return f"{who} · {vendor.name if vendor else 'vendor'} (dated roster)"
+    if status == "inhouse":
+        return f"{who} · in-house (dated roster)"
+    return status or "not attributed yet"
+
+
+def _records(kind: str, ids: list[int], hours: dict[int, float] | None = None) -> list[EvidenceRecord]:
+    ids = ids[:MAX_LISTED]
+    out = []
+    if kind == "commit":
+        authors = {
+            c.commit_id: c
+            for c in Contribution.objects.filter(commit_id__in=ids, role="author").select_related(
+                "person", "vendor"
+            )
+        }
+        for commit in Commit.objects.filter(id__in=ids).select_related("repository").order_by("authored_at"):
+            c = authors.get(commit.id)
+            out.append(
+                EvidenceRecord(
+                    f"{commit.repository.name} {commit.sha[:10]} {commit.subject[:80]}", "", commit.authored_at,
+                    commit.author_name, _attribution(c.status, c.person, c.vendor) if c else "",
+                )
+            )  # fmt: skip
+        return out
+    model = {
+        "pull_request": PullRequest,
+        "work_item": WorkItem,
+        "deployment": Deployment,
+        "incident": Incident,
+    }.get(kind)
+    if model is not None:
+        rows = model.objects.filter(id__in=ids).select_related("person", "vendor", "connection")
+        for row in rows.order_by("-id"):
+            when = (
+                getattr(row, "merged_at", None)
+                or getattr(row, "resolved_at", None)
+                or getattr(row, "created_at", None)
+                or getattr(row, "started_at", None)
+            )
+            out.append(
+                EvidenceRecord(
+                    f"{row.connection.name}: {row}", row.url, when, row.actor,
+                    _attribution(row.status, row.person, row.vendor),
+                    hours.get(row.id) if hours else None,
+                )
+            )  # fmt: skip
+        return out
+    for assignment in Assignment.objects.filter(id__in=ids).select_related("person", "vendor"):
+        out.append(
+            EvidenceRecord(
+                f"{assignment.person.name}: {assignment.role or 'assignment'} at {assignment.allocation_pct} %",
+                "", assignment.valid_from, "", _attribution("vendor" if assignment.vendor_id else "inhouse",
+                                                           assignment.person, assignment.vendor),
+            )
+        )  # fmt: skip
+    return out
+
+
+def evidence_for(value: MetricValue, kpi: Kpi) -> Provenance:
+    scope = _scope(value)
+    org, vkey = value.organization_id, value.vendor_key
+    groups, n, s, h = [], 0, 0, 0
+    if kpi.kind == "duration":
+        duration = DURATIONS[kpi.duration]
+        samples = [x for x in duration.collect(org, scope) if x.vkey == vkey]
+        ids = [x.rid for x in samples]
+        hours = {x.rid: x.hours for x in samples}
+        groups.append(
+            EvidenceGroup(duration.name, duration.label, duration.description, len(samples),
+                          _records(duration.record, sorted(set(ids)), hours))
+        )  # fmt: skip
+        n, s, h = len(ids), sum(ids), sum(i * HASH_MULTIPLIER % HASH_PRIME for i in ids)
+    else:
+        python_ids = {}
+        for name in kpi.measures_used:
+            if name in ("prod_deployments", "failed_deployments") and "deployments" not in python_ids:
+                python_ids["deployments"] = deployment_cells(org, scope)[2]
+            if name in ("fte_months", "headcount", "leavers") and "roster" not in python_ids:
+                python_ids["roster"] = roster_cells(org, scope)[3]
+        for name in kpi.measures_used:
+            if name in MEASURES:
+                measure = MEASURES[name]
+                ids = measure.record_ids(org, scope, vkey)
+                unique = sorted(set(ids))
+                count = len(unique) if measure.distinct else len(ids)
+                label, description, kind = measure.label, measure.description, measure.record
+            else:
+                measure = PYTHON_MEASURES[name]
+                source = python_ids.get("deployments" if "deployments" in name else "roster", {}).get(
+                    name, {}
+                )
+                # As the engine adds them up: each month cell's distinct records, summed.
+                cells = [sorted(set(rows)) for (_, key, _), rows in source.items() if key == vkey]
+                ids = [i for rows in cells for i in rows]
+                unique, count = sorted(set(ids)), len(ids)
+                label, description, kind = measure.label, measure.description, measure.record
+            groups.append(EvidenceGroup(name, label, description, count, _records(kind, unique)))
+            if name in UNDIGESTED:
+                continue
+            n += count
+            s += sum(ids)
+            h += sum(i * HASH_MULTIPLIER % HASH_PRIME for i in ids)
+    digest = digest_of(n, s, h)
+    return Provenance(groups, digest, bool(value.digest) and digest == value.digest)

@@ -1,0 +1,179 @@
+"""A vendor's scorecard and the side-by-side comparison, built from stored values only.
+
+The page, the API and the CSV/XLSX export all read these structures, so they always agree.
+Each builder issues a fixed number of queries whatever the number of criteria or periods.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from partnerscope.metrics import periods
+from partnerscope.metrics.kpis import Kpi, catalogue
+from partnerscope.metrics.models import Criterion, MetricValue, Score, ScorecardTemplate
+from partnerscope.metrics.scoring import CriterionResult, score_cell
+
+TREND_PERIODS = 12
+
+
+@dataclass
+class Row:
+    kpi: Kpi
+    result: CriterionResult
+    trend: list[dict]
+    open_disputes: int = 0
+    chart: str = ""
+
+    @property
+    def value(self) -> MetricValue | None:
+        return self.result.value
+
+
+@dataclass
+class Scorecard:
+    template: ScorecardTemplate
+    vendor_id: int
+    engagement_id: int
+    kind: str
+    start: datetime.date
+    score: float | None
+    standing: str
+    weight_with_data: int
+    rows: list[Row]
+    score_trend: list[dict] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return periods.label(self.kind, self.start)
+
+    @property
+    def left_out(self) -> list[Row]:
+        return [r for r in self.rows if not r.result.included]
+
+
+def latest_period(organization_id: int, kind: str) -> datetime.date:
+    """The newest period with stored values, or the current one."""
+    newest = (
+        MetricValue.objects.filter(organization_id=organization_id, period_kind=kind)
+        .order_by("-period_start")
+        .values_list("period_start", flat=True)
+        .first()
+    )
+    return newest or periods.start_of(kind, datetime.date.today())
+
+
+def build_scorecard(
+    membership,
+    template: ScorecardTemplate,
+    vendor_id: int,
+    kind: str,
+    start: datetime.date,
+    engagement_id: int = 0,
+) -> Scorecard:
+    criteria = list(Criterion.objects.filter(template=template))
+    kpis = catalogue(membership.organization_id)
+    window = periods.trailing(kind, start, TREND_PERIODS)
+    values = (
+        MetricValue.objects.visible_to(membership)
+        .filter(
+            vendor_key=vendor_id, engagement_key=engagement_id, period_kind=kind, period_start__in=window,
+            kpi__in=[c.kpi for c in criteria],
+        )
+        .prefetch_related("disputes")
+    )  # fmt: skip
+    by_period: dict[datetime.date, dict[str, MetricValue]] = {p: {} for p in window}
+    for value in values:
+        by_period[value.period_start][value.kpi] = value
+    result = score_cell(criteria, by_period[start], kpis, template.bands)
+    rows = []
+    for criterion_result in result.rows:
+        criterion = criterion_result.criterion
+        kpi = kpis.get(criterion.kpi)
+        if kpi is None:
+            continue
+        trend = []
+        for period in window:
+            v = by_period[period].get(criterion.kpi)
+            usable = v is not None and v.value is not None and v.status != MetricValue.Status.NO_DATA
+            trend.append(
+                {
+                    "period": periods.label(kind, period),
+                    "value": v.value * kpi.scale if usable else None,
+                    "low": v.ci_low * kpi.scale if usable and v.ci_low is not None else None,
+                    "high": v.ci_high * kpi.scale if usable and v.ci_high is not None else None,
+                    "sample": v.sample if v is not None else 0,
+                }
+            )
+        disputes = 0
+        if criterion_result.value is not None:
+            disputes = sum(1 for d in criterion_result.value.disputes.all() if d.status == "open")
+        rows.append(Row(kpi, criterion_result, trend, disputes))
+    scores = {
+        s.period_start: s
+        for s in Score.objects.visible_to(membership).filter(
+            template=template, vendor_key=vendor_id, engagement_key=engagement_id, period_kind=kind,
+            period_start__in=window,
+        )
+    }  # fmt: skip
+    score_trend = [
+        {"period": periods.label(kind, p), "value": scores[p].score if p in scores else None} for p in window
+    ]
+    return Scorecard(
+        template, vendor_id, engagement_id, kind, start, result.score, result.standing, result.weight_with_data,
+        rows, score_trend,
+    )  # fmt: skip
+
+
+@dataclass
+class ComparisonCell:
+    value: MetricValue | None
+    shown: float | None
+    low: float | None
+    high: float | None
+    normalised: float | None = None
+
+
+@dataclass
+class Comparison:
+    kind: str
+    start: datetime.date
+    kpis: list[Kpi]
+    columns: list[tuple[int, str]]  # (vendor key, name); 0 = in-house baseline
+    cells: dict[tuple[str, int], ComparisonCell]
+    fte: dict[int, float]
+
+
+def build_comparison(membership, kind: str, start: datetime.date, vendors, kpi_keys: list[str]) -> Comparison:
+    """Raw values and intervals per vendor and the in-house baseline (all engagements), plus
+    each count normalised per FTE-month where the roster gives capacity."""
+    from partnerscope.metrics.models import CellMeasures
+
+    kpis_all = catalogue(membership.organization_id)
+    kpis = [kpis_all[k] for k in kpi_keys if k in kpis_all]
+    columns = [(v.id, v.name) for v in vendors] + [(0, "In-house baseline")]
+    keys = [c[0] for c in columns]
+    values = MetricValue.objects.visible_to(membership).filter(
+        engagement_key=0,
+        period_kind=kind,
+        period_start=start,
+        vendor_key__in=keys,
+        kpi__in=[k.key for k in kpis],
+    )
+    cells = {}
+    for v in values:
+        kpi = kpis_all[v.kpi]
+        usable = v.value is not None and v.status != MetricValue.Status.NO_DATA
+        cells[(v.kpi, v.vendor_key)] = ComparisonCell(
+            v,
+            v.value * kpi.scale if usable else None,
+            v.ci_low * kpi.scale if usable and v.ci_low is not None else None,
+            v.ci_high * kpi.scale if usable and v.ci_high is not None else None,
+        )
+    fte = {
+        c.vendor_key: c.measures.get("fte_months")
+        for c in CellMeasures.objects.visible_to(membership).filter(
+            engagement_key=0, period_kind=kind, period_start=start, vendor_key__in=keys
+        )
+    }
+    return Comparison(kind, start, kpis, columns, cells, {k: v for k, v in fte.items() if v})
