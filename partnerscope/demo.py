@@ -444,6 +444,9 @@ def load_demo(*, reset: bool = False) -> DemoResult:
     from partnerscope.demo_trackers import load_demo_trackers
 
     load_demo_trackers(owner)
+    from partnerscope.metrics.engine import full_recompute
+
+    full_recompute(org.id)  # scorecards from the evidence just loaded
     return DemoResult(org, password, created=True, logins=demo_logins())
 
 

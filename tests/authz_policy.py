@@ -188,6 +188,14 @@ API_OPERATIONS = {
     "list_work_items": None,
     "list_deployments": None,
     "list_incidents": None,
+    "list_scores": None,
+    "get_scorecard": "vendor",
+    "list_metric_values": None,
+    "get_metric_value": "metricvalue",
+    "list_kpis": None,
+    "list_disputes": None,
+    "resolve_dispute": "dispute",
+    "start_metrics_recompute": None,
 }
 
 # API operations that need "view_internal" rather than "view" (client-only, like their pages).

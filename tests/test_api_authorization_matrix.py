@@ -99,6 +99,9 @@ def _path_kwargs(world, scope: str) -> dict:
         "connection": {"uid": connection.uid},
         "connectorrun": {"uid": connector_run.uid},
     }
+    from tests.test_authorization_matrix import metrics_objects
+
+    kwargs.update(metrics_objects(vendor, engagement, owner_m))
     for kind, model in CHILD_MODELS.items():
         kwargs[f"vendor_{kind}"] = {
             "uid": vendor.uid,

@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from partnerscope.api import engagements, errors, evidence, me, roster, trackers, vendors
+from partnerscope.api import engagements, errors, evidence, me, metrics, roster, trackers, vendors
 from partnerscope.api.auth import TokenAuth
 from partnerscope.api.docs import LocalSwagger
 
@@ -46,3 +46,4 @@ api.add_router("", engagements.router)
 api.add_router("", roster.router)
 api.add_router("", evidence.router)
 api.add_router("", trackers.router)
+api.add_router("", metrics.router)

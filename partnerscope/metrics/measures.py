@@ -451,7 +451,10 @@ def roster_cells(organization_id: int, scope: Scope) -> tuple[dict, dict, dict, 
     fte, heads, leavers, ids = defaultdict(float), defaultdict(list), defaultdict(list), defaultdict(list)
     for assignment_id, person, eng, vendor, allocation, valid_from, valid_to in rows:
         vkey = vendor or 0
-        last = valid_to or max(today, valid_from)
+        # Only periods that have begun: a planned assignment is not capacity yet.
+        last = min(valid_to or today, today)
+        if last < valid_from:
+            continue
         first_month = month_start(valid_from)
         month = max(first_month, scope.start) if scope.start else first_month
         stop = min(month_start(last), add_months(scope.end, -1)) if scope.end else month_start(last)
@@ -464,7 +467,11 @@ def roster_cells(organization_id: int, scope: Scope) -> tuple[dict, dict, dict, 
                 heads[key].append(person)
                 ids[key].append(assignment_id)
             month = following
-        if valid_to and valid_to + datetime.timedelta(days=1) not in starts[(person, eng)]:
+        if (
+            valid_to
+            and valid_to < today
+            and valid_to + datetime.timedelta(days=1) not in starts[(person, eng)]
+        ):
             key = (eng, vkey, month_start(valid_to))
             if (not scope.start or key[2] >= scope.start) and (not scope.end or key[2] < scope.end):
                 leavers[key].append(person)

@@ -170,8 +170,8 @@ def test_provenance_recompute_equals_stored_and_digest_matches_records(computed)
 
 
 def test_new_evidence_marks_only_its_months_dirty_and_incremental_matches_full(computed):
-    from partnerscope.evidence.models import Connection
     from partnerscope.evidence.connectors.store import store_pull_requests
+    from partnerscope.evidence.models import Connection
     from tests.conftest import pull_request_row
 
     DirtyCell.objects.all().delete()
