@@ -88,7 +88,6 @@ INSTALLED_APPS = [
     "partnerscope.engagements",
     "partnerscope.evidence",
     "partnerscope.metrics",
-    "partnerscope.sourcing",
     "partnerscope.api",
     "partnerscope.ops",
 ]
