@@ -143,16 +143,30 @@ IMPORT_HELP = {
     "jira": "Export the project's issues from Jira as CSV (all fields). Include the Assignee Id and Reporter "
     "Id columns so people match their Jira identities; dates without a time zone are read as UTC. "
     "Everything in the files is imported, or nothing if one row is malformed.",
-    "gitlab": "Importing GitLab exports is not available yet; sync with a token instead.",
+    "gitlab": "Save what GitLab's REST API lists, in a clone of the project: glab api --paginate "
+    '"projects/:id/merge_requests?state=all&per_page=100" > merge_requests.json, the same for issues?scope=all, '
+    "deployments and pipelines, and for each merge request its notes, commits and approvals "
+    "(merge_requests/12/notes > mr-12-notes.json: commits and approvals files must name their merge request "
+    "like that), and for each issue its notes, resource_state_events and resource_label_events "
+    "(issue-7-state.json). Without notes or approvals a merge request keeps the reviews a sync stored; "
+    "diff sizes are not in the REST lists. Everything in the files is imported, or nothing if one record "
+    "is malformed.",
+}
+FILES_HELP = {
+    "github": "The JSON of gh pr list / gh issue list --json … (see above).",
+    "gitlab": "JSON files saved from GitLab's REST API (glab api --paginate …, see above); several at once.",
+    "jira": "A CSV export of the project's issues (see above).",
 }
 
 
 @requires(Perm.EDIT)
 def connection_import(request, org_slug, uid):
-    """Import a GitHub export (gh … --json) when no API access is allowed."""
+    """Import an export (GitHub: gh … --json; GitLab: REST lists; Jira: CSV) when no API access is
+    allowed."""
     connection = _connection(request, uid)
     posted = request.method == "POST"
     form = ImportForm(request.POST if posted else None, request.FILES if posted else None)
+    form.fields["files"].help_text = FILES_HELP.get(connection.kind, form.fields["files"].help_text)
     detail = reverse("connection_detail", args=[org_slug, uid])
     return form_page(
         request,

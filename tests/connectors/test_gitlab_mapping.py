@@ -190,7 +190,7 @@ def test_an_issue_keeps_its_changelog_links_and_is_charged_to_its_assignee_at_re
     assert set(row) == set(ITEM_ROW_KEYS)
 
 
-ITEM_ROW_KEYS = ["key", "external_id", "title", "url", "item_type", "priority", "workflow_status", "category", "resolution", "created_at", "updated_at", "resolved_at", "assignee", "reporter", "sprint", "labels", "links", "is_incident", "actor", "acted_on", "is_bot", "events"]  # fmt: skip
+ITEM_ROW_KEYS = ["key", "external_id", "title", "url", "item_type", "priority", "workflow_status", "category", "resolution", "created_at", "updated_at", "resolved_at", "assignee", "reporter", "sprint", "fix_versions", "labels", "links", "is_incident", "actor", "acted_on", "is_bot", "events"]  # fmt: skip
 
 
 def test_a_close_without_a_note_is_dated_from_closed_at():
@@ -202,6 +202,102 @@ def test_a_close_without_a_note_is_dated_from_closed_at():
         (datetime.datetime(2025, 4, 2, 9, tzinfo=UTC), "closed", "")
     ]
     assert not row["is_incident"] and row["item_type"] == "Issue" and row["links"] == []
+
+
+def rest_user(username: str) -> dict:
+    return {"id": 1, "username": username, "name": username.title(), "state": "active",
+            "avatar_url": "https://www.gravatar.com/avatar/x", "web_url": f"https://gitlab.com/{username}"}  # fmt: skip
+
+
+def state_event(number, state, login, at, commit=None) -> dict:
+    """A resource state event as GET …/issues/:iid/resource_state_events lists it."""
+    return {"id": number, "user": rest_user(login), "created_at": at, "resource_type": "Issue",
+            "resource_id": 9031, "source_commit": commit, "source_merge_request_id": None, "state": state}  # fmt: skip
+
+
+def label_event(number, action, name, login, at) -> dict:
+    """A resource label event as GET …/issues/:iid/resource_label_events lists it."""
+    label = {"id": 73, "name": name, "color": "#34495E", "description": ""} if name else None
+    return {"id": number, "user": rest_user(login), "created_at": at, "resource_type": "Issue",
+            "resource_id": 9031, "label": label, "action": action}  # fmt: skip
+
+
+def test_resource_events_give_reopens_and_label_changes_and_a_close_counts_once():
+    """Closes and reopens are resource state events since GitLab 13, label changes resource label
+    events since 11.2; a close both noted and recorded (around the switch) is one close."""
+    state = [
+        state_event(142, "closed", "ben-beta", "2025-04-01T15:00:00.077Z"),
+        state_event(143, "reopened", "Ida-Inhouse", "2025-04-01T16:00:00.000Z"),
+        state_event(144, "closed", "ben-beta", "2025-04-02T09:00:20.500Z", commit="c" * 40),
+    ]
+    labels = [
+        label_event(201, "add", "backend", "ida-inhouse", "2025-04-01T10:00:00.000Z"),
+        label_event(202, "add", "needs-info", "ida-inhouse", "2025-04-01T11:00:00.000Z"),
+        label_event(203, "remove", "needs-info", "ben-beta", "2025-04-01T13:00:00.000Z"),
+        label_event(204, "add", None, "ben-beta", "2025-04-01T13:30:00.000Z"),  # a label deleted since
+    ]
+    row = mapping.issue(
+        issue_node(), IS_BOT, incident_labels=matcher([]), state_events=state, label_events=labels
+    )
+    changes = [
+        (e["external_id"], e["field"], e["from_value"], e["to_value"], e["actor"]) for e in row["events"]
+    ]
+    assert changes == [
+        ("label-201", "labels", "", "backend", "ida-inhouse"),
+        ("note-40-a0", "assignee", "", "ana-alpha", "ida-inhouse"),
+        ("label-202", "labels", "", "needs-info", "ida-inhouse"),
+        ("note-41-a0", "assignee", "", "ben-beta", "ida-inhouse"),
+        ("note-41-u0", "assignee", "ana-alpha", "", "ida-inhouse"),
+        ("label-203", "labels", "needs-info", "", "ben-beta"),
+        ("state-142", "status", "open", "closed", "ben-beta"),
+        ("state-143", "status", "closed", "open", "ida-inhouse"),
+        # The note "closed via merge request !30" at 09:00:00 is this event: counted once.
+        ("state-144", "status", "open", "closed", "ben-beta"),
+    ]  # fmt: skip
+    assert row["events"][-1]["at"] == datetime.datetime(2025, 4, 2, 9, 0, 20, 500000, tzinfo=UTC)
+    assert row["links"] == ["pr:30", f"commit:{'c' * 40}"]
+    # Still resolved by its assignee when it closed the last time, on that day.
+    assert (row["actor"], row["resolved_at"]) == ("ben-beta", datetime.datetime(2025, 4, 2, 9, tzinfo=UTC))
+
+
+def test_with_resource_events_no_close_is_made_up_from_closed_at():
+    notes = {"nodes": issue_node()["notes"]["nodes"][:3]}  # no close note
+    state = [state_event(150, "closed", "ben-beta", "2025-04-02T09:00:00.000Z")]
+    row = mapping.issue(
+        issue_node(notes=notes), IS_BOT, incident_labels=matcher([]), state_events=state, label_events=[]
+    )
+    assert [(e["external_id"], e["to_value"]) for e in row["events"] if e["field"] == "status"] == [
+        ("state-150", "closed")
+    ]
+    # An older server wrote a reopen as "opened"; "merged" and "locked" are not an issue's.
+    older = [
+        state_event(151, "opened", "ben-beta", "2025-04-01T20:00:00Z"),
+        state_event(152, "locked", "ben-beta", "2025-04-01T21:00:00Z"),
+    ]
+    row = mapping.issue(issue_node(notes=notes), IS_BOT, incident_labels=matcher([]), state_events=older)
+    assert [
+        (e["external_id"], e["from_value"], e["to_value"]) for e in row["events"] if e["field"] == "status"
+    ] == [
+        ("state-151", "closed", "open"),
+        ("closed-20250402T090000", "open", "closed"),  # the last close, from closedAt
+    ]
+
+
+@pytest.mark.parametrize(
+    "state, labels, message",
+    [
+        ([{"id": 1, "state": "closed", "created_at": "soon"}], [], "a state event of issue #31 has 'created_at' = 'soon'"),
+        ([], [{"id": "x", "action": "add", "label": {"name": "a"}, "created_at": "2025-04-01T10:00:00Z"}],
+         "a label event of issue #31 has 'id' = 'x', not a int"),
+        ([], [{"id": 3, "label": {"name": "a"}, "created_at": "2025-04-01T10:00:00Z"}], "a label event of issue #31 has no 'action'"),
+        (["closed"], [], "the resource state events of issue #31 are not a list of objects"),
+    ],
+)  # fmt: skip
+def test_a_malformed_resource_event_is_named_with_its_issue(state, labels, message):
+    with pytest.raises(SourceError, match=message):
+        mapping.issue(
+            issue_node(), IS_BOT, incident_labels=matcher([]), state_events=state, label_events=labels
+        )
 
 
 def test_an_issue_closed_as_a_duplicate_or_moved_is_not_resolved():

@@ -75,7 +75,11 @@ def test_a_full_sync_reads_everything_and_attributes_it(world, identities, fake)
     assert WorkItemEvent.objects.filter(work_item__connection=connection).count() > 0
     # A page of 50 merge requests is one request with their commits and notes.
     assert fake.request_count(operation="MergeRequests") == 3 and fake.request_count(operation="Issues") == 2
-    assert run.requests <= 10, run.requests
+    # Every issue is new: its resource state and label events are read, one request each.
+    issues = len(project.issues)
+    assert fake.request_count(operation="resource_state_events") == issues
+    assert fake.request_count(operation="resource_label_events") == issues
+    assert run.requests - 2 * issues <= 10, run.requests
     # Attribution by the dated roster: ana-alpha works for vendor A, ben-beta for vendor B.
     ana = mrs.filter(actor="ana-alpha").first()
     assert ana is not None and ana.status == "vendor" and ana.vendor_id == world.vendor_a.id
@@ -109,10 +113,16 @@ def test_an_incremental_sync_reads_only_what_changed_and_changes_nothing_else(wo
     second = sync(connection)
     assert second.status == "succeeded", second.message
     # One page each of merge requests, issues, deployments and pipelines (and, when a touched
-    # merge request was fast-forwarded, one request for its squash commit).
+    # merge request was fast-forwarded, one request for its squash commit); the resource events
+    # of the touched issues only.
     for operation in ("MergeRequests", "Issues", "deployments", "pipelines"):
         assert fake.request_count(operation=operation) == 1, operation
-    assert second.requests == 4 + fake.request_count(operation="merge_requests") <= 5
+    touched = len(fake.project.last_touched["issues"])
+    for operation in ("resource_state_events", "resource_label_events"):
+        assert fake.request_count(operation=operation) == touched, operation
+    assert (
+        second.requests == 4 + 2 * touched + fake.request_count(operation="merge_requests") <= 5 + 2 * touched
+    )
     assert second.requests < first.requests
     after = {p.number: p.title for p in PullRequest.objects.filter(connection=connection)}
     assert {n for n in after if after[n] != before[n]} == set(fake.project.last_touched["mrs"])
@@ -198,6 +208,64 @@ def test_a_wrong_token_says_so_without_showing_it(world, fake):
     run = sync(connection)
     assert run.status == "failed" and "rejected the token" in run.message
     assert "glpat-wrong-token-value" not in run.message
+
+
+def stored_events(connection) -> dict[str, set]:
+    rows = WorkItemEvent.objects.filter(work_item__connection=connection)
+    found: dict[str, set] = {}
+    for key, *event in rows.values_list(
+        "work_item__key", "external_id", "field", "from_value", "to_value", "actor"
+    ):
+        found.setdefault(key, set()).add(tuple(event))
+    return found
+
+
+def test_reopens_and_label_changes_come_from_resource_events_and_stay_when_an_issue_is_unchanged(world, fake):
+    connection = connect(world, fake)
+    assert sync(connection).status == "succeeded"
+    project, events = fake.project, stored_events(connection)
+    for iid in project.issues:
+        expected = {
+            (f"state-{e['id']}", "status", *(("open", "closed") if e["state"] == "closed" else ("closed", "open")), e["user"]["username"])
+            for e in project.state_events[iid]
+        } | {
+            (f"label-{e['id']}", "labels", *(("", e["label"]["name"]) if e["action"] == "add" else (e["label"]["name"], "")), e["user"]["username"])
+            for e in project.label_events[iid]
+        }  # fmt: skip
+        assert expected <= events.get(str(iid), set()), iid
+    reopened = [i for i in project.issues if any(e["state"] == "reopened" for e in project.state_events[i])]
+    assert reopened and all(("closed", "open") in {(e[2], e[3]) for e in events[str(i)]} for i in reopened)
+    # Issues read again unchanged (the sync starts a second before its cursor) keep their events.
+    connection.refresh_from_db()
+    newest = max(project.issues.values(), key=lambda n: n["updatedAt"])
+    fake.reset_counts()
+    assert sync(connection).status == "succeeded"
+    assert (
+        fake.request_count(operation="Issues") == 1
+        and fake.request_count(operation="resource_label_events") == 0
+    )
+    assert stored_events(connection)[newest["iid"]] == events[newest["iid"]]
+    # A touched issue (a label added) is read with its events again: the new one is there.
+    fake.project.touch(0.02, datetime.datetime.now(datetime.UTC).replace(microsecond=0))
+    assert sync(connection).status == "succeeded"
+    for iid in fake.project.last_touched["issues"]:
+        added = fake.project.label_events[iid][-1]
+        assert (f"label-{added['id']}", "labels", "", "triaged", added["user"]["username"]) in stored_events(
+            connection
+        )[str(iid)]
+        assert "triaged" in WorkItem.objects.get(connection=connection, key=str(iid)).labels
+
+
+def test_a_malformed_resource_event_fails_clearly_and_stores_nothing_of_its_page(world, fake):
+    connection = connect(world, fake)
+    fake.fail_next("bad_field", on="resource_state_events")
+    run = sync(connection)
+    assert run.status == "failed"
+    assert "a state event of issue #" in run.message and "'created_at'" in run.message, run.message
+    assert not WorkItem.objects.filter(connection=connection).exists()
+    connection.refresh_from_db()
+    assert "issues" not in connection.cursor
+    assert sync(connection).status == "succeeded"
 
 
 def test_long_lists_of_commits_and_notes_are_read_to_the_end(world, settings):

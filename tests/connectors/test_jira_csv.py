@@ -114,6 +114,20 @@ def test_an_export_with_semicolons_and_display_names_only_is_read_too(world, con
     assert item.resolved_at == datetime.datetime(2025, 3, 2, 17, 30, tzinfo=UTC)
 
 
+def test_fix_versions_are_read_from_every_column_of_either_name(world, connection):
+    # Server and Data Center write "Fix Version/s", Cloud "Fix versions": one column a value.
+    server = "Issue key,Summary,Status,Created,Fix Version/s,Fix Version/s,Fix Version/s"
+    cloud = "Issue key,Summary,Status,Created,Fix versions,Fix versions"
+    run = import_files(
+        world, connection,
+        ("server.csv", csv_bytes("SHOP-7,Pay by card,Done,1/Mar/2025 9:05 am,2025.03,,2025.04", header=server)),
+        ("cloud.csv", csv_bytes("SHOP-8,Pay by link,Done,1/Mar/2025 9:05 am,,", "SHOP-9,Refunds,Done,2/Mar/2025 9:05 am,1.0,1.0", header=cloud)),
+    )  # fmt: skip
+    assert run.status == "succeeded", run.message
+    stored = dict(WorkItem.objects.filter(connection=connection).values_list("key", "fix_versions"))
+    assert stored == {"SHOP-7": ["2025.03", "2025.04"], "SHOP-8": [], "SHOP-9": ["1.0"]}
+
+
 @pytest.mark.parametrize(
     "name, data, message",
     [

@@ -56,6 +56,23 @@ def node(**fields) -> dict:
             {"id": "1", "type": {"name": "Blocks"}, "outwardIssue": {"id": "10004", "key": "SHOP-124"}},
             {"id": "2", "type": {"name": "Relates"}, "inwardIssue": {"id": "10001", "key": "OPS-9"}},
         ],
+        "fixVersions": [
+            {
+                "self": f"{SITE}/rest/api/3/version/10100",
+                "id": "10100",
+                "name": "2025.03",
+                "archived": False,
+                "released": True,
+                "releaseDate": "2025-03-10",
+            },
+            {
+                "self": f"{SITE}/rest/api/3/version/10101",
+                "id": "10101",
+                "name": "2025.04",
+                "archived": False,
+                "released": False,
+            },
+        ],  # fmt: skip
         "customfield_10020": [
             {"id": 41, "name": "SHOP Sprint 6", "state": "closed"},
             {"id": 42, "name": "SHOP Sprint 7", "state": "active"},
@@ -90,6 +107,7 @@ def test_a_resolved_issue_belongs_to_its_assignee_at_resolution_on_the_utc_date(
         "Bug", "High", "Done", "done", "Fixed",
     )  # fmt: skip
     assert r["sprint"] == "SHOP Sprint 7"  # the active one
+    assert r["fix_versions"] == ["2025.03", "2025.04"]
     assert r["labels"] == ["customer", "Sev1"] and r["is_incident"]  # "sev1" matches, in any case
     assert r["links"] == ["SHOP-124", "OPS-9"]
     assert not r["is_bot"]
@@ -187,6 +205,19 @@ def test_a_missing_or_mistyped_field_names_the_field_and_the_issue():
         row(node(labels=["ok", 7]))
     with pytest.raises(SourceError, match=r"has no 'key'"):
         row({"id": "1", "fields": {}})
+    with pytest.raises(SourceError, match=r"a fix version of issue SHOP-123 has 'name' = '7', not a str"):
+        row(node(fixVersions=[{"id": "1", "name": 7}]))
+    with pytest.raises(
+        SourceError, match=r"issue SHOP-123 has an entry in 'fixVersions' that is not an object"
+    ):
+        row(node(fixVersions=["2025.03"]))
+
+
+def test_an_issue_without_fix_versions_has_none():
+    assert row(node(fixVersions=[]))["fix_versions"] == []
+    issue = node()
+    del issue["fields"]["fixVersions"]  # a site where the field is hidden from the screen
+    assert row(issue)["fix_versions"] == []
 
 
 def test_a_partial_changelog_and_the_sprint_field_are_recognised():

@@ -99,6 +99,9 @@ def test_a_full_sync_reads_every_issue_with_its_changelog_in_three_requests(worl
     assert {i.status for i in items.values() if i.actor == "557058:cai"} == {"unattributed"}
     sprints = {i.sprint for i in items.values() if i.sprint}
     assert sprints and all(s.startswith("SHOP Sprint ") for s in sprints)
+    for key, item in items.items():  # fixVersions, asked for by name, are stored by name
+        assert item.fix_versions == [v["name"] for v in project.issues[key]["fields"]["fixVersions"]], key
+    assert any(i.fix_versions for i in items.values())
     assert any(i.links for i in items.values())
     connection.refresh_from_db()
     newest = max(project.updated.values())

@@ -4,9 +4,12 @@ GraphQL at ``POST /api/graphql`` answers the connector's operations (by ``operat
 query text is not parsed) in the shapes of ``partnerscope/evidence/connectors/gitlab/queries.py``:
 MergeRequests and Issues (oldest update first from ``updatedAfter``, keyset cursors),
 MergeRequestCommits and MergeRequestNotes (the rest of a long list). REST under ``/api/v4`` serves
-a project's merge requests (``iids[]``), deployments and pipelines with GitLab's offset paging
-headers. Data comes from ``GeneratedGitLabProject``: deterministic, held as ready-made node dicts
-(changes replace a node, never mutate it). Faults are injected with ``FakeGitLab.fail_next``.
+a project's merge requests (``iids[]``) with each one's notes, commits and approvals, its issues
+with each one's notes, resource state events and resource label events, its deployments and
+pipelines, with GitLab's offset paging headers (what ``glab api --paginate`` saves, and what a
+client without GraphQL asks for). Data comes from ``GeneratedGitLabProject``: deterministic, held
+as ready-made node dicts (changes replace a node, never mutate it). Faults are injected with
+``FakeGitLab.fail_next``.
 """
 
 from __future__ import annotations
@@ -112,10 +115,15 @@ class GeneratedGitLabProject:
         self.notes: dict[int, list[dict]] = {}  # iid -> every note, oldest first
         self.mr_shas: dict[int, dict] = {}  # iid -> REST's merge_commit_sha, squash_commit_sha, sha
         self.issues: dict[int, dict] = {}  # iid -> GraphQL node with its notes
+        # iid -> REST resource state events and resource label events, oldest first (since GitLab
+        # 13.x a close, a reopen or a label change is one of these, not a note).
+        self.state_events: dict[int, list[dict]] = {}
+        self.label_events: dict[int, list[dict]] = {}
         self.deployments: list[dict] = []  # REST items
         self.pipelines: list[dict] = []  # REST items
         self.last_touched: dict[str, list[int]] = {"mrs": [], "issues": []}
         self._ids = itertools.count(500_001)
+        self._event_ids = itertools.count(900_001)
         self._touches = 0
         self._indexes: dict[str, tuple[list, list]] = {}
         self._latest = start
@@ -278,8 +286,52 @@ class GeneratedGitLabProject:
                 "notes": {"nodes": notes[:PAGE_LIMIT]},
             }
             self.issues[iid] = node
+            closed_by_note = any(n["system"] and n["body"].startswith("closed") for n in notes)
+            self._resource_events(iid, node, end, reporter, assignees, closed_by_note)
             self._indexes.clear()
             return node
+
+    def _resource_events(
+        self, iid: int, node: dict, end: datetime, reporter: str, assignees: list, closed_by_note: bool
+    ) -> None:
+        """An issue's state and label events, from a generator of their own (the rest of the project
+        does not change with them): its labels added when it was created, sometimes a "needs-info"
+        label added and removed, sometimes a close and a reopen before the end, and the close itself
+        when no note says it."""
+        rng = random.Random(f"{self.seed}:events:{iid}")
+        created = parse(node["createdAt"])
+        resource_id = int(node["id"].rsplit("/", 1)[-1])
+        state, labels = [], []
+        for title in (label["title"] for label in node["labels"]["nodes"]):
+            labels.append(self.label_event(resource_id, reporter, created, title, "add"))
+        if rng.random() < 0.25:
+            added = created + (end - created) * rng.uniform(0.05, 0.3)
+            removed = created + (end - created) * rng.uniform(0.35, 0.6)
+            labels.append(self.label_event(resource_id, reporter, added, "needs-info", "add"))
+            labels.append(self.label_event(resource_id, rng.choice(USERS), removed, "needs-info", "remove"))
+        closer = assignees[0] if assignees else reporter
+        if rng.random() < 0.2:
+            closed = created + (end - created) * rng.uniform(0.1, 0.4)
+            reopened = closed + (end - closed) * rng.uniform(0.1, 0.5)
+            state.append(self.state_event(resource_id, closer, closed, "closed"))
+            state.append(self.state_event(resource_id, reporter, reopened, "reopened"))
+        if node["state"] == "closed" and not closed_by_note:
+            via_commit = f"{rng.getrandbits(160):040x}" if rng.random() < 0.2 else None
+            state.append(self.state_event(resource_id, closer, parse(node["closedAt"]), "closed", via_commit))
+        self.state_events[iid] = sorted(state, key=lambda e: e["created_at"])
+        self.label_events[iid] = sorted(labels, key=lambda e: e["created_at"])
+
+    def state_event(
+        self, resource_id: int, who: str, at: datetime, state: str, commit: str | None = None
+    ) -> dict:
+        return {"id": next(self._event_ids), "user": rest_user(who), "created_at": iso_ms(at), "resource_type": "Issue",
+                "resource_id": resource_id, "source_commit": commit, "source_merge_request_id": None, "state": state}  # fmt: skip
+
+    def label_event(self, resource_id: int, who: str, at: datetime, title: str, action: str) -> dict:
+        label = {"id": 70 + sum(map(ord, title)) % 50, "name": title, "color": "#428BCA", "description": None,
+                 "description_html": "", "text_color": "#FFFFFF"}  # fmt: skip
+        return {"id": next(self._event_ids), "user": rest_user(who), "created_at": iso_ms(at), "resource_type": "Issue",
+                "resource_id": resource_id, "label": label, "action": action}  # fmt: skip
 
     def add_deployment(self, created: datetime | None = None) -> dict:
         with self.lock:
@@ -340,8 +392,9 @@ class GeneratedGitLabProject:
 
     def touch(self, fraction: float, now: datetime) -> int:
         """Changes a deterministic ``fraction`` of merge requests (new title suffix, updatedAt=now,
-        one more approval) and of issues (title, updatedAt=now, one more comment); returns how
-        many records changed. Which ones: ``last_touched``."""
+        one more approval) and of issues (title, updatedAt=now, one more comment, a label
+        "triaged" added by a resource label event); returns how many records changed. Which ones:
+        ``last_touched``."""
         with self.lock:
             self._touches += 1
             rng = random.Random(f"{self.seed}:touch:{self._touches}")
@@ -362,6 +415,13 @@ class GeneratedGitLabProject:
                 node["updatedAt"] = iso(now)
                 comment = self.note("Any news?", rng.choice(USERS), now, system=False)
                 node["notes"] = {"nodes": [*node["notes"]["nodes"], comment][:PAGE_LIMIT]}
+                # Triaged: a label added (a resource label event, not a note).
+                titles = [label["title"] for label in node["labels"]["nodes"]]
+                if "triaged" not in titles:
+                    node["labels"] = {"nodes": [*node["labels"]["nodes"], {"title": "triaged"}]}
+                    resource_id = int(node["id"].rsplit("/", 1)[-1])
+                    event = self.label_event(resource_id, rng.choice(USERS), now, "triaged", "add")
+                    self.label_events[iid] = [*self.label_events[iid], event]
                 self.issues[iid] = node
             self._indexes.clear()
             self.last_touched = {"mrs": sorted(mrs), "issues": sorted(issues)}
@@ -385,15 +445,109 @@ class GeneratedGitLabProject:
         iid = int(node["iid"])
         return {**node, "commits": connection(self.commits[iid], 0), "notes": connection(self.notes[iid], 0)}
 
+    # -- REST renderings (GitLab's API entities) ------------------------------------------------
+
+    @staticmethod
+    def rest_time(text: str | None) -> str | None:
+        """A GraphQL time as REST writes it: milliseconds, UTC ("2024-01-15T10:20:30.000Z")."""
+        return iso_ms(parse(text)) if text else None
+
     def rest_mr(self, iid: int) -> dict:
-        node = self.merge_requests[iid]
+        """A merge request as ``GET /projects/:id/merge_requests`` lists it (no diff stats there)."""
+        node, t = self.merge_requests[iid], self.rest_time
+        author = rest_user(node["author"]["username"])
         return {
-            "id": 155_000_000 + iid, "iid": iid, "project_id": self.id, "title": node["title"], "state": node["state"],
-            "draft": node["draft"], "created_at": node["createdAt"], "updated_at": node["updatedAt"],
-            "merged_at": node["mergedAt"], "closed_at": node["closedAt"], "author": rest_user(node["author"]["username"]),
-            "labels": [label["title"] for label in node["labels"]["nodes"]], "web_url": node["webUrl"],
-            **self.mr_shas[iid], "squash": self.mr_shas[iid]["squash_commit_sha"] is not None,
+            "id": 155_000_000 + iid, "iid": iid, "project_id": self.id, "title": node["title"], "description": "",
+            "state": node["state"], "created_at": t(node["createdAt"]), "updated_at": t(node["updatedAt"]),
+            "merged_by": author if node["mergedAt"] else None, "merge_user": author if node["mergedAt"] else None,
+            "merged_at": t(node["mergedAt"]), "closed_by": None, "closed_at": t(node["closedAt"]),
+            "target_branch": "main", "source_branch": f"feature/mr-{iid}", "user_notes_count": len(self.notes[iid]),
+            "upvotes": 0, "downvotes": 0, "author": author, "assignees": [], "assignee": None, "reviewers": [],
+            "source_project_id": self.id, "target_project_id": self.id,
+            "labels": [label["title"] for label in node["labels"]["nodes"]], "draft": node["draft"],
+            "work_in_progress": node["draft"], "milestone": None, "merge_when_pipeline_succeeds": False,
+            "merge_status": "can_be_merged", "detailed_merge_status": "mergeable", **self.mr_shas[iid],
+            "discussion_locked": None, "should_remove_source_branch": None, "force_remove_source_branch": True,
+            "prepared_at": t(node["createdAt"]), "reference": f"!{iid}",
+            "references": {"short": f"!{iid}", "relative": f"!{iid}", "full": f"{self.path}!{iid}"},
+            "web_url": node["webUrl"], "time_stats": {"time_estimate": 0, "total_time_spent": 0},
+            "squash": self.mr_shas[iid]["squash_commit_sha"] is not None, "squash_on_merge": False,
+            "task_completion_status": {"count": 0, "completed_count": 0}, "has_conflicts": False,
+            "blocking_discussions_resolved": True,
         }  # fmt: skip
+
+    def rest_note(self, note: dict, noteable_type: str, iid: int, noteable_id: int) -> dict:
+        kind, number = note["id"].removeprefix("gid://gitlab/").split("/")
+        at = self.rest_time(note["createdAt"])
+        return {
+            "id": int(number), "type": None if kind == "Note" else kind, "body": note["body"], "attachment": None,
+            "author": rest_user(note["author"]["username"]), "created_at": at, "updated_at": at,
+            "system": note["system"], "noteable_id": noteable_id, "noteable_type": noteable_type,
+            "project_id": self.id, "resolvable": kind == "DiffNote", "confidential": False, "internal": False,
+            "noteable_iid": iid, "commands_changes": {},
+        }  # fmt: skip
+
+    def rest_commit(self, commit: dict) -> dict:
+        """A commit as ``/merge_requests/:iid/commits`` lists it: no GitLab username, only names and e-mails."""
+        email = commit["authorEmail"]
+        name = email.split("@")[0].replace(".", " ").title()
+        return {
+            "id": commit["sha"], "short_id": commit["sha"][:8], "created_at": commit["authoredDate"], "parent_ids": [],
+            "title": "Work in progress", "message": "Work in progress\n", "author_name": name, "author_email": email,
+            "authored_date": commit["authoredDate"], "committer_name": name, "committer_email": email,
+            "committed_date": commit["authoredDate"], "trailers": {}, "extended_trailers": {},
+            "web_url": f"{WEB}/{self.path}/-/commit/{commit['sha']}",
+        }  # fmt: skip
+
+    def rest_approvals(self, iid: int) -> dict:
+        """``/merge_requests/:iid/approvals``: the merge request's basics and who approved it, when."""
+        node = self.merge_requests[iid]
+        approved = [n for n in self.notes[iid] if n["system"] and n["body"] == "approved this merge request"]
+        return {
+            "id": 155_000_000 + iid, "iid": iid, "project_id": self.id, "title": node["title"], "description": "",
+            "state": node["state"], "created_at": self.rest_time(node["createdAt"]),
+            "updated_at": self.rest_time(node["updatedAt"]), "merge_status": "can_be_merged",
+            "approved": bool(approved), "approvals_required": 0, "approvals_left": 0,
+            "require_password_to_approve": False,
+            "approved_by": [{"user": rest_user(n["author"]["username"]), "approved_at": self.rest_time(n["createdAt"])} for n in approved],
+            "suggested_approvers": [], "approvers": [], "approver_groups": [], "user_has_approved": False,
+            "user_can_approve": False, "approval_rules_left": [], "has_approval_rules": False,
+            "merge_request_approvers_available": False, "multiple_approval_rules_available": False,
+            "invalid_approvers_rules": [],
+        }  # fmt: skip
+
+    def rest_issue(self, iid: int) -> dict:
+        """An issue as ``GET /projects/:id/issues`` lists it."""
+        node, t = self.issues[iid], self.rest_time
+        assignees = [rest_user(a["username"]) for a in node["assignees"]["nodes"]]
+        milestone = node["milestone"]
+        duplicate = node["closedAsDuplicateOf"]
+        links = {"self": f"{self.base_api}/issues/{iid}", "notes": f"{self.base_api}/issues/{iid}/notes",
+                 "award_emoji": f"{self.base_api}/issues/{iid}/award_emoji", "project": self.base_api,
+                 "closed_as_duplicate_of": f"{self.base_api}/issues/{duplicate['iid']}" if duplicate else None}  # fmt: skip
+        return {
+            "id": int(node["id"].rsplit("/", 1)[-1]), "iid": iid, "project_id": self.id, "title": node["title"],
+            "description": "", "state": node["state"], "created_at": t(node["createdAt"]),
+            "updated_at": t(node["updatedAt"]), "closed_at": t(node["closedAt"]),
+            "closed_by": (assignees[0] if assignees else rest_user(node["author"]["username"])) if node["closedAt"] else None,
+            "labels": sorted(label["title"] for label in node["labels"]["nodes"]),
+            "milestone": {"id": 31, "iid": 3, "project_id": self.id, "title": milestone["title"], "description": "",
+                          "state": "active", "created_at": t(node["createdAt"]), "updated_at": t(node["createdAt"]),
+                          "due_date": None, "start_date": None, "expired": False,
+                          "web_url": f"{WEB}/{self.path}/-/milestones/3"} if milestone else None,
+            "assignees": assignees, "author": rest_user(node["author"]["username"]), "type": node["type"],
+            "assignee": assignees[0] if assignees else None, "user_notes_count": 0, "merge_requests_count": 0,
+            "upvotes": 0, "downvotes": 0, "due_date": None, "confidential": False, "discussion_locked": None,
+            "issue_type": node["type"].lower(), "web_url": node["webUrl"],
+            "time_stats": {"time_estimate": 0, "total_time_spent": 0, "human_time_estimate": None, "human_total_time_spent": None},
+            "task_completion_status": {"count": 0, "completed_count": 0}, "has_tasks": False, "_links": links,
+            "references": {"short": f"#{iid}", "relative": f"#{iid}", "full": f"{self.path}#{iid}"},
+            "severity": "UNKNOWN", "moved_to_id": None, "service_desk_reply_to": None,
+        }  # fmt: skip
+
+    @property
+    def base_api(self) -> str:
+        return f"{WEB}/api/v4/projects/{self.id}"
 
 
 class FakeGitLab(FakeServer):
@@ -573,13 +727,32 @@ class FakeGitLab(FakeServer):
     def _rest(self, method: str, path: str, query: dict, *, bad_field: bool) -> tuple[int, object, dict]:
         project = self.project
         parts = path.removeprefix("/api/v4/").strip("/").split("/")
-        if method != "GET" or not path.startswith("/api/v4/") or len(parts) != 3 or parts[0] != "projects":
+        if (
+            method != "GET"
+            or not path.startswith("/api/v4/")
+            or len(parts) not in (3, 5)
+            or parts[0] != "projects"
+        ):
             return 404, {"message": "404 Not found"}, {}
         if unquote(parts[1]).lower() != project.path.lower() and parts[1] != str(project.id):
             return 404, {"message": "404 Project Not Found"}, {}
         resource = parts[2]
+        if len(parts) == 5:
+            return self._rest_child(path, query, resource, parts[3], parts[4], bad_field=bad_field)
         with project.lock:
-            if resource == "merge_requests":
+            if resource == "issues":
+                rows = [project.rest_issue(i) for i in project.issues]
+                if query.get("updated_after"):
+                    try:
+                        low = parse(query["updated_after"])
+                    except ValueError:
+                        return 400, {"message": "400 Bad request - updated_after is invalid"}, {}
+                    rows = [r for r in rows if parse(r["updated_at"]) >= low]
+                order = query.get("order_by", "created_at")
+                if order not in ("created_at", "updated_at"):
+                    return 400, {"error": "order_by does not have a valid value"}, {}
+                rows.sort(key=lambda r: (r[order], r["id"]), reverse=query.get("sort", "desc") == "desc")
+            elif resource == "merge_requests":
                 wanted = {int(i) for i in query.get("iids[]", []) if str(i).isdigit()}
                 rows = [
                     project.rest_mr(i) for i in sorted(project.merge_requests) if not wanted or i in wanted
@@ -611,6 +784,46 @@ class FakeGitLab(FakeServer):
         page, headers = self._paginate(path, query, rows)
         if bad_field and page:
             page[0] = {**page[0], "id": "x"}
+        return 200, page, headers
+
+    def _rest_child(
+        self, path: str, query: dict, resource: str, iid: str, child: str, *, bad_field: bool
+    ) -> tuple[int, object, dict]:
+        """``/merge_requests/:iid/{notes,commits,approvals}`` and
+        ``/issues/:iid/{notes,resource_state_events,resource_label_events}``."""
+        project = self.project
+        number = int(iid) if iid.isdigit() else None
+        with project.lock:
+            if resource == "merge_requests" and number in project.merge_requests:
+                if child == "approvals":
+                    return 200, project.rest_approvals(number), {}
+                if child == "notes":
+                    global_id = 155_000_000 + number
+                    rows = [
+                        project.rest_note(n, "MergeRequest", number, global_id) for n in project.notes[number]
+                    ]
+                elif child == "commits":
+                    rows = [project.rest_commit(c) for c in project.commits[number]]
+                else:
+                    return 404, {"message": "404 Not found"}, {}
+            elif resource == "issues" and number in project.issues:
+                node = project.issues[number]
+                if child == "notes":
+                    global_id = int(node["id"].rsplit("/", 1)[-1])
+                    rows = [project.rest_note(n, "Issue", number, global_id) for n in node["notes"]["nodes"]]
+                elif child == "resource_state_events":
+                    rows = list(project.state_events[number])
+                elif child == "resource_label_events":
+                    rows = list(project.label_events[number])
+                else:
+                    return 404, {"message": "404 Not found"}, {}
+            else:
+                return 404, {"message": f"404 {'Merge Request' if resource == 'merge_requests' else 'Issue'} Not Found"}, {}  # fmt: skip
+        if child == "notes":  # newest first unless asked otherwise, as GitLab lists notes
+            rows.sort(key=lambda r: (r["created_at"], r["id"]), reverse=query.get("sort", "desc") == "desc")
+        page, headers = self._paginate(path, query, rows)
+        if bad_field and page:
+            page[0] = {**page[0], "created_at": "yesterday"}
         return 200, page, headers
 
     def _paginate(self, path: str, query: dict, rows: list) -> tuple[list, dict]:

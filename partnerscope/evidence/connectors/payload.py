@@ -73,6 +73,27 @@ def items(record: Any, path: str, *, where: str, objects: bool = True) -> list:
     return found
 
 
+def read_each(read_rows):
+    """An importer of a set of files (runner.IMPORTERS' shape: ``read_files(connection, [(name,
+    bytes)])`` -> pull request, work item and deployment rows) from a reader of one file at a time
+    (``read_rows(connection, name, bytes)`` -> pull request and work item rows). Every error names
+    its file first."""
+
+    def read_files(connection, files) -> tuple[list[dict], list[dict], list[dict]]:
+        prs, items = [], []
+        for name, data in files:
+            try:
+                file_prs, file_items = read_rows(connection, name, data)
+            except SourceError as exc:
+                message = str(exc)
+                raise SourceError(message if message.startswith(name) else f"{name}: {message}") from None
+            prs += file_prs
+            items += file_items
+        return prs, items, []
+
+    return read_files
+
+
 def utc_date(moment: datetime.datetime) -> datetime.date:
     """The UTC calendar date attribution uses (a server may answer in its own time zone)."""
     return moment.astimezone(datetime.UTC).date()

@@ -24,13 +24,19 @@ log = logging.getLogger("partnerscope.evidence")
 # Per kind of connection: its client and sync classes, and the reader of its offline exports.
 # Client(connection, token, *, transport=None, sleep=time.sleep) with .requests and .close();
 # Sync(connection, client, progress) with .run(), .records and .final_cursor;
-# read_rows(connection, file name, bytes) -> (pull request rows, work item rows).
+# read_files(connection, [(file name, bytes)]) -> (pull request rows, work item rows, deployment
+# rows), all files at once (a GitLab merge request's notes and commits come in files of their own);
+# a SourceError names the file, the record and the field.
 CONNECTORS = {
     "github": ("github.client.GitHubClient", "github.sync.GitHubSync"),
     "gitlab": ("gitlab.client.GitLabClient", "gitlab.sync.GitLabSync"),
     "jira": ("jira.client.JiraClient", "jira.sync.JiraSync"),
 }
-IMPORTERS = {"github": "github.export.read_rows", "jira": "jira.csv_import.read_rows"}
+IMPORTERS = {
+    "github": "github.export.read_files",
+    "gitlab": "gitlab.export.read_files",
+    "jira": "jira.csv_import.read_files",
+}
 
 
 def _load(path: str):
@@ -136,16 +142,24 @@ def _end(run: ConnectorRun, connection: Connection, status: str, message: str, c
     return run
 
 
-def _newer_than_stored(model, connection, key: str, rows: list[dict]) -> list[dict]:
+def _newer_than_stored(model, connection, key: str, rows: list[dict], kind: str | None = None) -> list[dict]:
     stored = {}
-    values = [row[key] for row in rows]
+    values = [row[key] for row in rows if kind is None or row["kind"] == kind]
+    chosen = model.objects.filter(connection=connection, **({"kind": kind} if kind else {}))
     for start in range(0, len(values), 500):
         stored.update(
-            model.objects.filter(
-                connection=connection, **{f"{key}__in": values[start : start + 500]}
-            ).values_list(key, "updated_at")
+            chosen.filter(**{f"{key}__in": values[start : start + 500]}).values_list(key, "updated_at")
         )
-    return [row for row in rows if row[key] not in stored or stored[row[key]] <= row["updated_at"]]
+    return [
+        row
+        for row in rows
+        if (kind is None or row["kind"] == kind)
+        and (row[key] not in stored or stored[row[key]] <= row["updated_at"])
+    ]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def import_dir(run: ConnectorRun):
@@ -162,7 +176,12 @@ def run_connector_import(run: ConnectorRun, *, on_progress=None) -> ConnectorRun
     export says nothing about what the API would return next."""
     import shutil
 
-    from partnerscope.evidence.connectors.store import store_pull_requests, store_work_items
+    from partnerscope.evidence.connectors.store import (
+        store_deployments,
+        store_pull_requests,
+        store_work_items,
+    )
+    from partnerscope.evidence.models import Deployment
 
     connection = run.connection
     folder = import_dir(run)
@@ -174,25 +193,23 @@ def run_connector_import(run: ConnectorRun, *, on_progress=None) -> ConnectorRun
             raise SourceError(
                 f"Importing {connection.get_kind_display()} exports is not available in this version."
             )
-        read_rows = _load(IMPORTERS[connection.kind])
-        prs, items = [], []
-        for path in sorted(folder.glob("*")):
-            name = path.name.split("-", 1)[-1]
-            try:
-                file_prs, file_items = read_rows(connection, name, path.read_bytes())
-            except SourceError as exc:
-                message = str(exc)
-                raise SourceError(message if message.startswith(name) else f"{name}: {message}") from None
-            prs += file_prs
-            items += file_items
+        read_files = _load(IMPORTERS[connection.kind])
+        files = [(path.name.split("-", 1)[-1], path.read_bytes()) for path in sorted(folder.glob("*"))]
+        prs, items, deployments = read_files(connection, files)
         # Overlapping exports repeat records: the last file's version of each wins (an upsert
         # batch must not name the same key twice).
         prs = list({row["number"]: row for row in prs}.values())
         items = list({row["key"]: row for row in items}.values())
+        deployments = list({(row["kind"], row["external_id"]): row for row in deployments}.values())
         # An export is a snapshot: it never replaces a record a sync stored in a newer state.
         prs = _newer_than_stored(PullRequest, connection, "number", prs)
         items = _newer_than_stored(WorkItem, connection, "key", items)
-        run.phase, run.progress_total = "Storing", len(prs) + len(items)
+        deployments = [
+            row
+            for kind in sorted({row["kind"] for row in deployments})
+            for row in _newer_than_stored(Deployment, connection, "external_id", deployments, kind)
+        ]
+        run.phase, run.progress_total = "Storing", len(prs) + len(items) + len(deployments)
         run.save(update_fields=["phase", "progress_total", "updated_at"])
         if on_progress:
             on_progress(run)
@@ -201,15 +218,17 @@ def run_connector_import(run: ConnectorRun, *, on_progress=None) -> ConnectorRun
                 store_pull_requests(connection, prs[start : start + 500])
             for start in range(0, len(items), 500):
                 store_work_items(connection, items[start : start + 500])
+            for start in range(0, len(deployments), 500):
+                store_deployments(connection, deployments[start : start + 500])
             link_deployment_commits(connection)
             incidents = derive_incidents(connection)
             Connection.objects.filter(pk=connection.pk).update(status=Connection.Status.OK, last_error="")
             run.status, run.finished_at, run.phase = ConnectorRun.Status.SUCCEEDED, timezone.now(), "Done"
-            run.records = run.progress_done = len(prs) + len(items)
-            run.message = (
-                f"Imported {len(prs)} pull request{'' if len(prs) == 1 else 's'} and {len(items)} issue"
-                f"{'' if len(items) == 1 else 's'}; {incidents} incident{'' if incidents == 1 else 's'}."
-            )
+            run.records = run.progress_done = len(prs) + len(items) + len(deployments)
+            what = [_plural(len(prs), "pull request"), _plural(len(items), "issue")]
+            if deployments:
+                what.append(_plural(len(deployments), "deployment"))
+            run.message = f"Imported {', '.join(what[:-1])} and {what[-1]}; {_plural(incidents, 'incident')}."
             run.save(
                 update_fields=[
                     "status",

@@ -25,7 +25,7 @@ from partnerscope.evidence.models import (
 
 PR_FIELDS = ["title", "url", "state", "draft", "created_at", "updated_at", "ready_at", "first_commit_at", "merged_at", "closed_at", "merge_commit_sha", "additions", "deletions", "changed_files", "commit_count", "labels"]  # fmt: skip
 REVIEW_FIELDS = ["state", "is_comment", "submitted_at", "comment_count"]
-ITEM_FIELDS = ["external_id", "title", "url", "item_type", "priority", "workflow_status", "category", "resolution", "created_at", "updated_at", "resolved_at", "assignee", "reporter", "sprint", "labels", "links", "is_incident"]  # fmt: skip
+ITEM_FIELDS = ["external_id", "title", "url", "item_type", "priority", "workflow_status", "category", "resolution", "created_at", "updated_at", "resolved_at", "assignee", "reporter", "sprint", "fix_versions", "labels", "links", "is_incident"]  # fmt: skip
 DEPLOYMENT_FIELDS = ["environment", "is_production", "is_hotfix", "outcome", "sha", "ref", "name", "created_at", "finished_at", "updated_at", "url"]  # fmt: skip
 ACTOR_FIELDS = ["actor", "actor_kind", "acted_on", "is_bot", "status"]
 

@@ -247,6 +247,8 @@ class WorkItem(Attributed):
     assignee = models.CharField(max_length=255, blank=True)
     reporter = models.CharField(max_length=255, blank=True)
     sprint = models.CharField(max_length=200, blank=True)
+    # The releases it is planned for or shipped in (Jira's fixVersions), by name.
+    fix_versions = models.JSONField(default=list, blank=True)
     labels = models.JSONField(default=list, blank=True)
     # Pull request numbers and commit shas the item links to.
     links = models.JSONField(default=list, blank=True)

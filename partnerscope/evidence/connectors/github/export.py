@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 
 from partnerscope.evidence.connectors.http import SourceError
+from partnerscope.evidence.connectors.payload import read_each
 
 PR_KEYS = {"mergedAt", "isDraft", "mergeCommit", "commits", "reviews", "additions", "changedFiles"}
 
@@ -144,3 +145,6 @@ def read_rows(connection, name: str, data: bytes) -> tuple[list[dict], list[dict
             row["events"] = None
         items.append(row)
     return prs, items
+
+
+read_files = read_each(read_rows)

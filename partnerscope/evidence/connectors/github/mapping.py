@@ -184,6 +184,7 @@ def issue(node: dict, is_bot_name, *, incident_labels) -> dict:
         "assignee": assignee,
         "reporter": reporter,
         "sprint": field(node, "milestone.title", str, where=where, optional=True) or "",
+        "fix_versions": [],  # GitHub issues have no release field (the milestone is the sprint)
         "labels": labels,
         "links": links,
         "is_incident": any(incident_labels(label) for label in labels),

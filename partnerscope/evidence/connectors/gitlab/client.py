@@ -76,3 +76,15 @@ class GitLabClient:
         response = self.http.request("GET", self.rest_prefix + path, params=params)
         following = (response.headers.get("x-next-page") or "").strip()
         return self.http.json(response), bool(following or response.links.get("next"))
+
+    def rest_all(self, path: str, params: dict, what: str) -> list:
+        """Every item of a short list under the project (a page of 100 holds nearly all of them)."""
+        found, page = [], 1
+        while True:
+            body, more = self.rest(path, {**params, "per_page": 100, "page": page})
+            if not isinstance(body, list):
+                raise SourceError(f"Malformed data from GitLab: the {what} are not a list.")
+            found += body
+            if not more or not body:
+                return found
+            page += 1

@@ -225,6 +225,70 @@ def issue_events(notes: list, is_bot_name, where: str) -> tuple[list[dict], list
     return events, links
 
 
+# A resource state event's state: "reopened" (an older server wrote "opened"), "closed"; "merged" and
+# "locked" are merge requests' only.
+STATE_CHANGES = {"closed": ("open", "closed"), "reopened": ("closed", "open"), "opened": ("closed", "open")}
+LABEL_ACTIONS = ("add", "remove")
+
+
+def _objects(entries, what: str, where: str) -> list[dict]:
+    if not isinstance(entries, list) or any(not isinstance(e, dict) for e in entries):
+        raise SourceError(
+            f"Malformed data from the server: the {what} of {where} are not a list of objects; nothing "
+            "from this page was stored."
+        )
+    return entries
+
+
+def resource_events(state_events: list, label_events: list, is_bot_name, where: str) -> tuple[list, list]:
+    """(changelog events, commit links) from an issue's resource state events (closes and
+    reopens, GitLab 13 and later; ``source_commit`` when a commit closed it) and resource label
+    events (one label added or removed each: from "" to the label, or from the label to "").
+    A label deleted since (``label: null``) says nothing any more and is left out."""
+    events, links = [], []
+    for item in _objects(state_events, "resource state events", where):
+        what = f"a state event of {where}"
+        change = STATE_CHANGES.get(field(item, "state", str, where=what))
+        if change is None:
+            continue
+        base = {
+            "external_id": f"state-{field(item, 'id', int, where=what)}",
+            "at": moment(item, "created_at", where=what),
+            "actor": actor_of(item.get("user"), is_bot_name)[0],
+        }
+        events.append(_change(base, "status", *change))
+        commit = field(item, "source_commit", str, where=what, optional=True)
+        if change[1] == "closed" and commit:
+            links.append(f"commit:{commit}")
+    for item in _objects(label_events, "resource label events", where):
+        what = f"a label event of {where}"
+        action = field(item, "action", str, where=what)
+        name = field(item, "label.name", str, where=what, optional=True)
+        if action not in LABEL_ACTIONS or not name:
+            continue
+        base = {
+            "external_id": f"label-{field(item, 'id', int, where=what)}",
+            "at": moment(item, "created_at", where=what),
+            "actor": actor_of(item.get("user"), is_bot_name)[0],
+        }
+        events.append(_change(base, "labels", *(("", name) if action == "add" else (name, ""))))
+    return events, links
+
+
+def _merge_state_events(noted: list[dict], recorded: list[dict]) -> list[dict]:
+    """Note events and resource events together; a close or reopen both noted and recorded (an
+    issue from the time a server switched from one to the other) counts once, as the event."""
+    changes = [(e["to_value"], e["at"]) for e in recorded if e["field"] == "status"]
+    window = datetime.timedelta(minutes=1)
+    kept = [
+        e
+        for e in noted
+        if e["field"] != "status"
+        or not any(to == e["to_value"] and abs(at - e["at"]) <= window for to, at in changes)
+    ]
+    return kept + recorded
+
+
 def _resolution(node: dict) -> str:
     """Why a closed issue closed: a duplicate or a move to another project is not work done."""
     if node.get("closedAsDuplicateOf"):
@@ -232,7 +296,9 @@ def _resolution(node: dict) -> str:
     return "moved" if node.get("moved") else "completed"
 
 
-def issue(node: dict, is_bot_name, *, incident_labels) -> dict:
+def issue(node: dict, is_bot_name, *, incident_labels, state_events=None, label_events=None) -> dict:
+    """A work item row. ``state_events`` and ``label_events``: the issue's resource events (REST),
+    when they were read; its notes alone otherwise."""
     where = f"issue #{node.get('iid', '?')}"
     number = iid_of(node, where)
     created = moment(node, "createdAt", where=where)
@@ -245,6 +311,10 @@ def issue(node: dict, is_bot_name, *, incident_labels) -> dict:
     labels = [str(label.get("title", "")) for label in items(node, "labels", where=where)]
     kind = str(node.get("type") or "ISSUE").upper()
     events, links = issue_events(items(node, "notes", where=where), is_bot_name, where)
+    if state_events is not None or label_events is not None:
+        recorded, commits = resource_events(state_events or [], label_events or [], is_bot_name, where)
+        events = _merge_state_events(events, recorded)
+        links += commits
     if is_closed and closed_at is not None:
         closes = [e["at"] for e in events if e["field"] == "status" and e["to_value"] == "closed"]
         # Since GitLab 13.x a close is a resource state event, not a note: date it from closedAt.
@@ -286,13 +356,14 @@ def issue(node: dict, is_bot_name, *, incident_labels) -> dict:
         "assignee": assignee,
         "reporter": reporter,
         "sprint": field(node, "milestone.title", str, where=where, optional=True) or "",
+        "fix_versions": [],  # GitLab issues have no release field (the milestone is the sprint)
         "labels": labels,
         "links": list(dict.fromkeys(links)),
         "is_incident": kind == "INCIDENT" or any(incident_labels(label) for label in labels),
         "actor": actor,
         "acted_on": utc_date(closed_at or created),
         "is_bot": is_bot,
-        "events": events,
+        "events": sorted(events, key=lambda e: (e["at"], e["external_id"])),
     }
 
 

@@ -6,7 +6,10 @@ page, and a record that changes later shows up again at the end of a later read.
 
 - Merge requests: GraphQL, 50 a page with their commits, notes and labels (one request a page);
   a page with newly seen fast-forward merges adds one REST request for their squash commits.
-- Issues: GraphQL, 100 a page with their notes (assignments, closes).
+- Issues: GraphQL, 100 a page with their notes (assignments, closes). GraphQL has no resource
+  events, so for each issue of the page that changed since it was stored (all of them on a first
+  sync) two REST requests read its resource state events (closes, reopens) and resource label
+  events; an unchanged issue read again keeps the events stored with it.
 - Deployments and pipelines: REST, 100 a page. The first sync reads TRACKER_RUNS_DAYS of pipelines.
 
 Each read starts OVERLAP before its cursor: whether GitLab's "after" is inclusive, and how it
@@ -31,7 +34,7 @@ from partnerscope.evidence.connectors.store import (
     store_pull_requests,
     store_work_items,
 )
-from partnerscope.evidence.models import DEFAULT_BOT_PATTERNS, PullRequest
+from partnerscope.evidence.models import DEFAULT_BOT_PATTERNS, PullRequest, WorkItem
 from partnerscope.evidence.patterns import matcher
 
 MR_PAGE = 50
@@ -176,11 +179,50 @@ class GitLabSync:
 
     def issues(self) -> None:
         for nodes in self._graphql_pages("Issues", queries.ISSUES, "issues", "issues", ISSUE_PAGE):
-            rows = [mapping.issue(n, self.is_bot, incident_labels=self.incident_labels) for n in nodes]
+            changed = self._changed_issues(nodes)
+            rows = []
+            for node in nodes:
+                iid = mapping.iid_of(node, f"issue #{node.get('iid', '?')}")
+                if iid in changed:
+                    state = self.client.rest_all(
+                        f"/issues/{iid}/resource_state_events", {}, f"state events of issue #{iid}"
+                    )
+                    labels = self.client.rest_all(
+                        f"/issues/{iid}/resource_label_events", {}, f"label events of issue #{iid}"
+                    )
+                    row = mapping.issue(
+                        node,
+                        self.is_bot,
+                        incident_labels=self.incident_labels,
+                        state_events=state,
+                        label_events=labels,
+                    )
+                else:
+                    row = mapping.issue(node, self.is_bot, incident_labels=self.incident_labels)
+                    row["events"] = None  # stored with the resource events of the same version: kept
+                rows.append(row)
             with transaction.atomic():
                 store_work_items(self.connection, rows)
                 self._advance("issues", rows)
             self._count("Reading issues", len(rows))
+
+    def _changed_issues(self, nodes: list) -> set[int]:
+        """The iids of the page's issues not stored yet, or stored in another version (an update
+        time of their own: a close, a reopen or a label change moves it too)."""
+        if any(not isinstance(node, dict) for node in nodes):
+            raise SourceError("Malformed data from GitLab: an issue in the page is not an object.")
+        updated = {
+            mapping.iid_of(node, f"issue #{node.get('iid', '?')}"): moment(
+                node, "updatedAt", where=f"issue #{node.get('iid', '?')}"
+            )
+            for node in nodes
+        }
+        stored = dict(
+            WorkItem.objects.filter(
+                connection=self.connection, key__in=[str(i) for i in updated]
+            ).values_list("key", "updated_at")
+        )
+        return {iid for iid, at in updated.items() if stored.get(str(iid)) != at}
 
     # -- REST ------------------------------------------------------------------------------------
 

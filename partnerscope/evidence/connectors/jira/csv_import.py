@@ -13,6 +13,8 @@ What the export looks like, and how it is read:
   "Reporter Id" (newer Cloud exports); the ids are used when present, as an API sync does.
 - There is no changelog: no events, and an issue is attributed to its assignee (else its
   reporter) at its resolution (else its creation).
+- Releases: "Fix Version/s" (Server, Data Center, older Cloud) or "Fix versions" (Cloud), one
+  column a value.
 
 A bad row stops the import naming the file, the row as a spreadsheet numbers it (the header
 is row 1) and the column.
@@ -26,6 +28,7 @@ import io
 import re
 
 from partnerscope.evidence.connectors.http import SourceError
+from partnerscope.evidence.connectors.payload import read_each
 
 MONTHS = {m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}  # fmt: skip
 JIRA_DATE = re.compile(
@@ -173,6 +176,10 @@ def read_row(sheet: Sheet, connection, *, is_bot_name, incident_labels) -> dict:
         "assignee": assignee[:255],
         "reporter": reporter[:255],
         "sprint": (sheet.values("Sprint") or [""])[-1][:200],  # the latest
+        # "Fix Version/s" (Server, Data Center, older Cloud) or "Fix versions" (Cloud), one column a value.
+        "fix_versions": list(
+            dict.fromkeys(v[:100] for v in sheet.values("Fix Version/s") + sheet.values("Fix versions"))
+        ),
         "labels": labels,
         "links": list(dict.fromkeys(links)),
         "is_incident": bool(incident_labels(item_type, *labels)),
@@ -203,3 +210,6 @@ def read_rows(connection, name: str, data: bytes) -> tuple[list[dict], list[dict
         item = read_row(sheet, connection, is_bot_name=is_bot, incident_labels=incident_labels)
         found[item["key"]] = item  # one row per issue: the same key twice would fail to store
     return [], list(found.values())
+
+
+read_files = read_each(read_rows)

@@ -168,6 +168,7 @@ def issue(
         "assignee": assignee,
         "reporter": reporter,
         "sprint": sprint_name(fields.get(sprint_field_id)) if sprint_field_id else "",
+        "fix_versions": fix_versions(fields, where),
         "labels": labels,
         "links": links_of(fields, where),
         "is_incident": bool(incident_labels(item_type, *labels)),
@@ -177,6 +178,17 @@ def issue(
         "is_bot": is_bot_user(users.get(actor), is_bot_name),
         "events": events,
     }
+
+
+def fix_versions(fields: dict, where: str) -> list[str]:
+    """The names of the releases an issue is planned for or shipped in (``fixVersions``: version
+    objects with ``id``, ``name``, ``released``…), in Jira's order, each once."""
+    names = []
+    for version in items(fields, "fixVersions", where=where):
+        name = field(version, "name", str, where=f"a fix version of {where}")
+        if name and name[:100] not in names:
+            names.append(name[:100])
+    return names
 
 
 def links_of(fields: dict, where: str) -> list[str]:

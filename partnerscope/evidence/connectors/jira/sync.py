@@ -25,7 +25,7 @@ from partnerscope.evidence.connectors.store import save_cursor, store_work_items
 from partnerscope.evidence.models import DEFAULT_BOT_PATTERNS
 from partnerscope.evidence.patterns import matcher
 
-FIELDS = ["summary", "issuetype", "priority", "status", "resolution", "resolutiondate", "created", "updated", "assignee", "reporter", "labels", "issuelinks"]  # fmt: skip
+FIELDS = ["summary", "issuetype", "priority", "status", "resolution", "resolutiondate", "created", "updated", "assignee", "reporter", "labels", "issuelinks", "fixVersions"]  # fmt: skip
 # Searches started again when issues move under a Data Center offset search (see client.py).
 RESTARTS = 3
 
