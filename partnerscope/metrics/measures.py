@@ -100,6 +100,17 @@ def _aware(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
 
 
+def within(qs: QuerySet, scope: Scope, datetime_day: bool = True) -> QuerySet:
+    """Rows annotated with ``eng`` and ``day`` restricted to the scope's engagements and months."""
+    if scope.engagement_ids is not None:
+        qs = qs.filter(eng__in=scope.engagement_ids)
+    if scope.start:
+        qs = qs.filter(day__gte=_aware(scope.start) if datetime_day else scope.start)
+    if scope.end:
+        qs = qs.filter(day__lt=_aware(scope.end) if datetime_day else scope.end)
+    return qs
+
+
 @dataclass(frozen=True)
 class Measure:
     """A count or sum over one queryset of evidence, per cell."""
@@ -114,14 +125,7 @@ class Measure:
     distinct: bool = False
 
     def _scoped(self, organization_id: int, scope: Scope) -> QuerySet:
-        qs = self.rows(organization_id)
-        if scope.engagement_ids is not None:
-            qs = qs.filter(eng__in=scope.engagement_ids)
-        if scope.start:
-            qs = qs.filter(day__gte=_aware(scope.start) if self.datetime_day else scope.start)
-        if scope.end:
-            qs = qs.filter(day__lt=_aware(scope.end) if self.datetime_day else scope.end)
-        return qs
+        return within(self.rows(organization_id), scope, self.datetime_day)
 
     def cells(self, organization_id: int, scope: Scope) -> dict[tuple, CellAggregate]:
         month = TruncMonth("day", tzinfo=datetime.UTC) if self.datetime_day else TruncMonth("day")
@@ -356,12 +360,7 @@ def production_deployments(organization_id: int, scope: Scope) -> QuerySet:
     qs = Deployment.objects.filter(
         organization_id=organization_id, is_production=True, outcome=Deployment.Outcome.SUCCESS
     ).annotate(eng=F("connection__engagement_id"), day=_done_at())
-    if scope.engagement_ids is not None:
-        qs = qs.filter(eng__in=scope.engagement_ids)
-    if scope.start:
-        qs = qs.filter(day__gte=_aware(scope.start))
-    if scope.end:
-        qs = qs.filter(day__lt=_aware(scope.end))
+    qs = within(qs, scope)
     return qs
 
 
@@ -553,12 +552,7 @@ def lead_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
 
 def _merged_in_scope(organization_id: int, scope: Scope) -> QuerySet:
     qs = _merged(organization_id)
-    if scope.engagement_ids is not None:
-        qs = qs.filter(eng__in=scope.engagement_ids)
-    if scope.start:
-        qs = qs.filter(day__gte=_aware(scope.start))
-    if scope.end:
-        qs = qs.filter(day__lt=_aware(scope.end))
+    qs = within(qs, scope)
     return qs
 
 
@@ -617,12 +611,7 @@ def deploy_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
 
 def issue_lead_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
     qs = resolved_items_rows(organization_id)
-    if scope.engagement_ids is not None:
-        qs = qs.filter(eng__in=scope.engagement_ids)
-    if scope.start:
-        qs = qs.filter(day__gte=_aware(scope.start))
-    if scope.end:
-        qs = qs.filter(day__lt=_aware(scope.end))
+    qs = within(qs, scope)
     return [
         Sample(rid, eng, vkey, _month(resolved), _hours(resolved - created))
         for rid, eng, vkey, resolved, created in qs.values_list("rid", "eng", "vkey", "day", "created_at")
