@@ -36,7 +36,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, Concat, Mod, TruncMonth
+from django.db.models.functions import Coalesce, Mod, TruncMonth
 
 from partnerscope.engagements.models import Assignment
 from partnerscope.evidence.models import (
@@ -259,16 +259,30 @@ def changes_requested_prs_rows(organization_id: int) -> QuerySet:
 
 
 def reverted_prs_rows(organization_id: int) -> QuerySet:
-    by_commit = Commit.objects.filter(
-        organization_id=organization_id, reverts_sha=OuterRef("merge_commit_sha")
+    """Merged PRs reverted by a commit ("This reverts commit <merge sha>") or by a merged
+    ``Revert "<title>"`` PR of the same project. Revert PRs are few: their originals are looked
+    up once by title, so no row is compared with every other row."""
+    from partnerscope.evidence.connectors.derive import REVERT_TITLE
+
+    reverting = (
+        Commit.objects.filter(organization_id=organization_id).exclude(reverts_sha="").values("reverts_sha")
     )
-    by_pr = PullRequest.objects.filter(
-        connection_id=OuterRef("connection_id"),
-        state=PullRequest.State.MERGED,
-        title=Concat(Value('Revert "'), OuterRef("title"), Value('"')),
-    )
+    originals = set()
+    for connection_id, title in PullRequest.objects.filter(
+        organization_id=organization_id, state=PullRequest.State.MERGED, title__startswith='Revert "'
+    ).values_list("connection_id", "title"):
+        match = REVERT_TITLE.match(title)
+        if match:
+            originals.add((connection_id, match.group(1)))
+    titled = [
+        pk
+        for pk, connection_id, title in PullRequest.objects.filter(
+            organization_id=organization_id, title__in={t for _, t in originals}
+        ).values_list("id", "connection_id", "title")
+        if (connection_id, title) in originals
+    ]
     return _merged(organization_id).filter(
-        (Q(Exists(by_commit)) & ~Q(merge_commit_sha="")) | Q(Exists(by_pr))
+        (Q(merge_commit_sha__in=reverting) & ~Q(merge_commit_sha="")) | Q(id__in=titled)
     )
 
 

@@ -195,3 +195,24 @@ def test_new_evidence_marks_only_its_months_dirty_and_incremental_matches_full(c
         for v in MetricValue.objects.filter(organization=computed.org)
     }
     assert incremental == full
+
+
+def test_a_revert_pr_is_charged_to_the_reverted_prs_author(evidence):
+    from partnerscope.evidence.connectors.store import store_pull_requests
+    from partnerscope.evidence.models import Connection
+    from tests.conftest import pull_request_row
+
+    connection = Connection.objects.get(engagement=evidence.engagement_a)
+    created = datetime.datetime(2024, 3, 22, tzinfo=datetime.UTC)
+    store_pull_requests(
+        connection,
+        [pull_request_row(30, "ida-inhouse", created, title='Revert "Change 3"', merge_commit_sha="r30")],
+    )
+    engine.full_recompute(evidence.org.id)
+    reverted = value(evidence, "pr_revert_rate")
+    assert (reverted.numerator, reverted.denominator) == (1, 7)  # #3 by ana; ida's revert is not ana's
+    baseline = MetricValue.objects.get(
+        organization=evidence.org, kpi="pr_revert_rate", vendor_key=0, engagement_key=0, period_kind="month",
+        period_start=MARCH,
+    )  # fmt: skip
+    assert (baseline.numerator, baseline.denominator) == (0, 1)  # the revert itself is in-house work

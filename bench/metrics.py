@@ -1,0 +1,666 @@
+"""Benchmark: the metric engine on a large synthetic organization, against DuckDB as the floor.
+
+    python bench/metrics.py [--scale small|medium|large] [--db sqlite,postgres] [--seed N]
+
+For each database (each in a process of its own: Django reads its database once) it:
+
+1. generates an organization deterministic by seed — vendors, engagements, people with a dated
+   roster (some move vendors), repositories and tracker connections — and loads evidence through
+   the product's own writers: commits through the git ingestion's batch writer and attribution,
+   pull requests with reviews, work items and deployments through the connectors' store
+   functions (which attribute each page and mark cells dirty, as a sync does);
+2. times a full recompute of every KPI for every cell (``recompute_s``);
+3. exports the same rows to Parquet and times DuckDB computing the same aggregations — the
+   per engagement × vendor × month and quarter counts, sums and exact medians, at both levels
+   (one engagement, all of a vendor's) — over them (``duckdb_floor_s``, ``ratio_vs_floor``);
+4. adds one day of new evidence (commits and pull requests, through the same writers) and
+   times the incremental recompute of the cells it marked (``incremental_s``);
+5. serves the product with waitress on loopback and has 8 concurrent clients fetch a vendor's
+   scorecard and the comparison page, and the trivial ``/healthz`` of the same server
+   (``page_p95_ms``, ``trivial_p95_ms``, ``page_ratio``).
+
+PostgreSQL runs when it answers on 127.0.0.1:5432 (or ``--pg-url``); it uses a scratch database
+``ps_bench_metrics`` created and dropped here. The last line is one JSON object: ``scale``, then
+each database's figures prefixed ``sqlite_`` / ``postgres_``.
+
+Sizes: small (default, for `make bench`) ≈ 40k commits; large is the issue's organization:
+60 vendors, 3,000 people, 1,000 repositories, 2M commits, 400k pull requests with 1.2M reviews,
+600k issues, 20k deployments over 36 months.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SCALES = {
+    #        vendors people repos  commits    prs   issues deployments months
+    "small": (6, 120, 20, 40_000, 8_000, 12_000, 400, 12),
+    "medium": (20, 600, 150, 300_000, 60_000, 90_000, 3_000, 24),
+    "large": (60, 3_000, 1_000, 2_000_000, 400_000, 600_000, 20_000, 36),
+}
+PG_DB = "ps_bench_metrics"
+UTC = datetime.UTC
+
+
+# --- the child process: one database -------------------------------------------------------
+
+
+def setup_django(db: str, work: Path, pg_url: str) -> None:
+    os.environ.update(
+        PARTNERSCOPE_DATA_DIR=str(work / "data"), DJANGO_SETTINGS_MODULE="partnerscope.settings"
+    )
+    if db == "postgres":
+        os.environ["DATABASE_URL"] = f"{pg_url.rsplit('/', 1)[0]}/{PG_DB}"
+    else:
+        os.environ.pop("DATABASE_URL", None)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+class Generator:
+    """A synthetic organization, deterministic by seed."""
+
+    def __init__(self, scale: str, seed: int):
+        (self.n_vendors, self.n_people, self.n_repos, self.n_commits, self.n_prs, self.n_issues,
+         self.n_deployments, self.months) = SCALES[scale]  # fmt: skip
+        self.rng = random.Random(seed)
+        today = datetime.date.today().replace(day=1)
+        index = today.year * 12 + today.month - 1 - self.months
+        self.start = datetime.date(index // 12, index % 12 + 1, 1)
+        self.days = (today - self.start).days
+
+    def moment(self, day_offset: float) -> datetime.datetime:
+        return datetime.datetime.combine(self.start, datetime.time(), tzinfo=UTC) + datetime.timedelta(
+            days=day_offset
+        )
+
+    def build_org(self):
+        from django.contrib.auth import get_user_model
+
+        from partnerscope.engagements.models import Assignment, Engagement, Identity, Person
+        from partnerscope.evidence.connectors.secrets import encrypt_token
+        from partnerscope.evidence.models import Connection, Repository
+        from partnerscope.orgs.models import Membership
+        from partnerscope.orgs.services import create_organization
+        from partnerscope.vendors.models import Vendor
+
+        owner = get_user_model().objects.create_user(
+            "owner@bench.test", "owner@bench.test", "bench-password-1"
+        )
+        org = create_organization(slug="bench", name="Bench", owner=owner)
+        self.org, self.membership = org, Membership.objects.get(user=owner)
+        rng = self.rng
+        vendors = Vendor.objects.bulk_create(
+            [Vendor(organization=org, name=f"Vendor {i:02d}") for i in range(self.n_vendors)]
+        )
+        engagements = Engagement.objects.bulk_create(
+            [
+                Engagement(organization=org, vendor=v, name=f"{v.name} engagement {j}", model="dedicated_team",
+                           start_date=self.start, currency="EUR", baseline_fte=5)
+                for i, v in enumerate(vendors)
+                for j in range(1 + (i % 3 == 0))
+            ]
+        )  # fmt: skip
+        self.engagements = engagements
+        people = Person.objects.bulk_create(
+            [
+                Person(organization=org, name=f"Person {i}", email=f"p{i}@bench.test")
+                for i in range(self.n_people)
+            ]
+        )
+        identities, assignments = [], []
+        self.staff: dict[int, list[tuple[Person, str, str]]] = {e.id: [] for e in engagements}
+        self.inhouse: list[tuple] = []
+        for i, person in enumerate(people):
+            email, login = f"p{i}@bench.test", f"user{i}"
+            identities += [
+                Identity(organization=org, person=person, kind="email", value=email),
+                Identity(organization=org, person=person, kind="github", value=login),
+            ]
+            if i % 10 == 0:  # in-house staff, reviewing everyone's work
+                assignments.append(
+                    Assignment(organization=org, person=person, valid_from=self.start, allocation_pct=100)
+                )
+                self.inhouse.append((person, email, login))
+                continue
+            engagement = engagements[i % len(engagements)]
+            if i % 37 == 0:  # a mover: half the period with another vendor's engagement
+                other = engagements[(i + 1) % len(engagements)]
+                middle = self.start + datetime.timedelta(days=self.days // 2)
+                assignments += [
+                    Assignment(organization=org, person=person, vendor_id=engagement.vendor_id, engagement=engagement,
+                               valid_from=self.start, valid_to=middle - datetime.timedelta(days=1)),
+                    Assignment(organization=org, person=person, vendor_id=other.vendor_id, engagement=other,
+                               valid_from=middle),
+                ]  # fmt: skip
+            else:
+                leaves = rng.random() < 0.1
+                valid_to = (
+                    self.start + datetime.timedelta(days=rng.randrange(30, self.days)) if leaves else None
+                )
+                assignments.append(
+                    Assignment(organization=org, person=person, vendor_id=engagement.vendor_id, engagement=engagement,
+                               valid_from=self.start, valid_to=valid_to, allocation_pct=rng.choice((50, 100, 100)))
+                )  # fmt: skip
+            self.staff[engagement.id].append((person, email, login))
+        Identity.objects.bulk_create(identities, batch_size=2000)
+        Assignment.objects.bulk_create(assignments, batch_size=2000)
+        self.repos = Repository.objects.bulk_create(
+            [
+                Repository(organization=org, engagement=engagements[r % len(engagements)], name=f"repo-{r}",
+                           source=f"/nonexistent/repo-{r}.git")
+                for r in range(self.n_repos)
+            ]
+        )  # fmt: skip
+        self.connections = Connection.objects.bulk_create(
+            [
+                Connection(organization=org, engagement=e, name=f"gh-{e.id}", kind="github", project=f"bench/{e.id}",
+                           token_encrypted=encrypt_token("ghp_bench"))
+                for e in engagements
+            ]
+        )  # fmt: skip
+        return org
+
+    def commits(self, repo, count: int, day_from: float, day_to: float, tag: str = ""):
+        from partnerscope.evidence.gitlog import ParsedCommit
+
+        rng = self.rng
+        staff = self.staff[repo.engagement_id] or self.inhouse
+        out, shas = [], []
+        for k in range(count):
+            who = rng.choice(staff) if rng.random() < 0.85 else rng.choice(self.inhouse)
+            if rng.random() < 0.03:
+                name, email = "dependabot[bot]", "49699333+dependabot[bot]@users.noreply.test"
+            else:
+                name, email = who[0].name, who[1]
+            when = self.moment(rng.uniform(day_from, day_to))
+            sha = f"{repo.id:08x}{tag}{k:024x}".ljust(40, "0")[:40]
+            message = f"change {k}"
+            if shas and rng.random() < 0.01:
+                message = f'Revert "x"\n\nThis reverts commit {rng.choice(shas)}.'
+            if rng.random() < 0.05:
+                co = rng.choice(self.inhouse)
+                message += f"\n\nCo-authored-by: {co[0].name} <{co[1]}>"
+            added, deleted = rng.randrange(1, 120), rng.randrange(0, 40)
+            out.append(
+                ParsedCommit(sha=sha, parents=["0" * 40], author_name=name, author_email=email, authored_at=when,
+                             authored_date=when.date(), committed_at=when, message=message,
+                             files=[(f"src/{k % 50}.py", added, deleted)])
+            )  # fmt: skip
+            shas.append(sha)
+        return out
+
+    def load_commits(self, per_repo_range=None, tag=""):
+        from django.db import transaction
+
+        from partnerscope.evidence.attribution import attribute_repository
+        from partnerscope.evidence.ingest import CommitWriter
+
+        per_repo = self.n_commits // self.n_repos
+        for repo in self.repos:
+            commits = self.commits(repo, per_repo, *(per_repo_range or (0, self.days)), tag=tag)
+            commits.sort(key=lambda c: c.authored_at)
+            writer = CommitWriter(repo)
+            with transaction.atomic():
+                for start in range(0, len(commits), 1000):
+                    writer.write_batch(commits[start : start + 1000])
+                attribute_repository(repo, only_pending=True)
+
+    def pull_requests(self, connection, first_number: int, count: int, day_from: float, day_to: float):
+        rng = self.rng
+        staff = self.staff[connection.engagement_id] or self.inhouse
+        rows = []
+        for k in range(count):
+            author = rng.choice(staff)
+            created = self.moment(rng.uniform(day_from, day_to))
+            first_commit = created - datetime.timedelta(hours=rng.uniform(1, 72))
+            state = "merged" if rng.random() < 0.85 else rng.choice(("closed", "open"))
+            merged = created + datetime.timedelta(hours=rng.uniform(2, 120)) if state == "merged" else None
+            reviews = []
+            for r in range(3):
+                reviewer = rng.choice(self.inhouse) if rng.random() < 0.6 else rng.choice(staff)
+                at = created + datetime.timedelta(hours=rng.uniform(0.5, 48))
+                review_state = (
+                    "approved" if r == 2 else rng.choice(("commented", "changes_requested", "approved"))
+                )
+                reviews.append(
+                    {"external_id": f"{first_number + k}-{r}", "state": review_state, "is_comment": False,
+                     "submitted_at": at, "comment_count": 1, "actor": reviewer[2], "acted_on": at.date(),
+                     "is_bot": False}
+                )  # fmt: skip
+            number = first_number + k
+            rows.append(
+                {"number": number, "title": f"Change {number}", "url": "", "state": state, "draft": False,
+                 "created_at": created, "updated_at": merged or created, "ready_at": created,
+                 "first_commit_at": first_commit, "merged_at": merged,
+                 "closed_at": merged or (created + datetime.timedelta(days=3) if state == "closed" else None),
+                 "merge_commit_sha": f"{connection.id:06x}{number:034x}" if merged else "", "additions": 40,
+                 "deletions": 8, "changed_files": 3, "commit_count": 2, "labels": [], "actor": author[2],
+                 "acted_on": created.date(), "is_bot": False, "commits": [], "reviews": reviews}
+            )  # fmt: skip
+        return rows
+
+    def load_tracker(self):
+        from partnerscope.evidence.connectors.store import (
+            store_deployments,
+            store_pull_requests,
+            store_work_items,
+        )
+        from partnerscope.evidence.models import Deployment, DeploymentCommit, Incident, PullRequest
+
+        rng = self.rng
+        per_conn_prs = self.n_prs // len(self.connections)
+        per_conn_issues = self.n_issues // len(self.connections)
+        per_conn_deploys = max(1, self.n_deployments // len(self.connections))
+        for connection in self.connections:
+            for start in range(0, per_conn_prs, 500):
+                store_pull_requests(
+                    connection,
+                    self.pull_requests(connection, start + 1, min(500, per_conn_prs - start), 0, self.days),
+                )
+            staff = self.staff[connection.engagement_id] or self.inhouse
+            for start in range(0, per_conn_issues, 500):
+                rows = []
+                for k in range(start, min(start + 500, per_conn_issues)):
+                    created = self.moment(rng.uniform(0, self.days))
+                    done = rng.random() < 0.7
+                    resolved = created + datetime.timedelta(days=rng.uniform(0.2, 30)) if done else None
+                    who = rng.choice(staff)
+                    rows.append(
+                        {"key": f"B-{k}", "external_id": str(k), "title": f"Issue {k}", "url": "",
+                         "item_type": rng.choice(("Bug", "Story", "Task")), "priority": "Medium",
+                         "workflow_status": "Done" if done else "In Progress",
+                         "category": "done" if done else "in_progress", "resolution": "Done" if done else "",
+                         "created_at": created, "updated_at": resolved or created, "resolved_at": resolved,
+                         "assignee": who[2], "reporter": who[2], "sprint": "", "fix_versions": [], "labels": [],
+                         "links": [], "is_incident": False, "actor": who[2],
+                         "acted_on": (resolved or created).date(), "is_bot": False, "events": []}
+                    )  # fmt: skip
+                store_work_items(connection, rows)
+            rows = []
+            for k in range(per_conn_deploys):
+                at = self.moment(self.days * (k + 1) / (per_conn_deploys + 1))
+                rows.append(
+                    {"external_id": f"d{k}", "kind": "deployment", "environment": "production", "is_production": True,
+                     "is_hotfix": False, "outcome": "success" if rng.random() < 0.95 else "failure", "sha": "",
+                     "ref": "main", "name": "deploy", "created_at": at, "finished_at": at, "updated_at": at,
+                     "url": "", "actor": rng.choice(staff)[2], "acted_on": at.date(), "is_bot": False}
+                )  # fmt: skip
+            store_deployments(connection, rows)
+            # Each successful deployment ships the merge commits merged since the previous one.
+            merged = list(
+                PullRequest.objects.filter(connection=connection, state="merged")
+                .order_by("merged_at")
+                .values_list("merge_commit_sha", "merged_at")
+            )
+            shipped, incidents, previous, i = [], [], None, 0
+            for deployment in Deployment.objects.filter(connection=connection, outcome="success").order_by(
+                "created_at"
+            ):
+                while i < len(merged) and merged[i][1] <= deployment.created_at:
+                    shipped.append(DeploymentCommit(organization_id=connection.organization_id, deployment=deployment,
+                                                    sha=merged[i][0]))  # fmt: skip
+                    i += 1
+                if previous is not None and rng.random() < 0.12:
+                    incidents.append(
+                        Incident(organization_id=connection.organization_id, connection=connection, source="issue",
+                                 key=f"INC-{deployment.id}", title="Outage", started_at=deployment.created_at,
+                                 resolved_at=deployment.created_at + datetime.timedelta(hours=rng.uniform(1, 30)),
+                                 caused_by=deployment, actor="", actor_kind="github",
+                                 acted_on=deployment.created_at.date())
+                    )  # fmt: skip
+                previous = deployment
+            DeploymentCommit.objects.bulk_create(shipped, batch_size=2000)
+            Incident.objects.bulk_create(incidents, batch_size=2000)
+
+
+def export_parquet(directory: Path) -> dict:
+    """The rows the engine reads, to Parquet, one file per table (what DuckDB's floor reads)."""
+    import duckdb
+    from django.db import connection
+
+    tables = {
+        "contribution": "SELECT c.id, c.commit_id, c.role, c.vendor_id, c.status, c.is_bot, c.authored_date, "
+        "r.engagement_id, m.additions, m.deletions, m.sha, m.reverts_sha, m.repository_id, m.parent_count "
+        "FROM evidence_contribution c JOIN evidence_repository r ON r.id = c.repository_id "
+        "JOIN evidence_commit m ON m.id = c.commit_id",
+        "pr": "SELECT p.id, p.vendor_id, p.status, p.is_bot, p.actor, p.state, p.created_at, p.ready_at, "
+        "p.first_commit_at, p.merged_at, p.closed_at, p.merge_commit_sha, n.engagement_id "
+        "FROM evidence_pullrequest p JOIN evidence_connection n ON n.id = p.connection_id",
+        "review": "SELECT id, pull_request_id, actor, is_bot, state, is_comment, status, submitted_at FROM evidence_review",
+        "item": "SELECT w.id, w.vendor_id, w.status, w.is_bot, w.category, w.created_at, w.resolved_at, n.engagement_id "
+        "FROM evidence_workitem w JOIN evidence_connection n ON n.id = w.connection_id",
+        "deployment": "SELECT d.id, d.is_production, d.outcome, d.created_at, d.finished_at, n.engagement_id "
+        "FROM evidence_deployment d JOIN evidence_connection n ON n.id = d.connection_id",
+        "deploycommit": "SELECT deployment_id, sha FROM evidence_deploymentcommit",
+        "incident": "SELECT id, caused_by_id, resolved_at FROM evidence_incident",
+    }
+    sizes = {}
+    duck = duckdb.connect()
+    for name, sql in tables.items():
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            columns = [c[0] for c in cursor.description]
+            rows = cursor.fetchall()
+        sizes[name] = len(rows)
+        import pandas
+
+        frame = pandas.DataFrame.from_records(rows, columns=columns)
+        for column in ("created_at", "ready_at", "first_commit_at", "merged_at", "closed_at", "submitted_at",
+                       "resolved_at", "finished_at"):  # fmt: skip
+            if column in frame:
+                frame[column] = pandas.to_datetime(frame[column], utc=True, format="ISO8601")
+        if "authored_date" in frame:
+            frame["authored_date"] = pandas.to_datetime(frame["authored_date"])
+        duck.register("frame", frame)
+        target = directory / f"{name}.parquet"  # our temporary directory, not input
+        duck.execute(f"COPY (SELECT * FROM frame) TO '{target}' (FORMAT parquet)")  # noqa: S608
+        duck.unregister("frame")
+    duck.close()
+    return sizes
+
+
+DUCK_SQL = """
+CREATE TEMP VIEW c AS SELECT *, coalesce(vendor_id, 0) AS vkey FROM read_parquet('{d}/contribution.parquet')
+  WHERE status IN ('vendor', 'inhouse') AND NOT is_bot AND parent_count <= 1;
+CREATE TEMP VIEW p AS SELECT *, coalesce(vendor_id, 0) AS vkey FROM read_parquet('{d}/pr.parquet')
+  WHERE status IN ('vendor', 'inhouse') AND NOT is_bot;
+CREATE TEMP VIEW r AS SELECT * FROM read_parquet('{d}/review.parquet');
+CREATE TEMP VIEW w AS SELECT *, coalesce(vendor_id, 0) AS vkey FROM read_parquet('{d}/item.parquet')
+  WHERE status IN ('vendor', 'inhouse') AND NOT is_bot AND category = 'done' AND resolved_at IS NOT NULL;
+CREATE TEMP VIEW dep AS SELECT *, coalesce(finished_at, created_at) AS done FROM read_parquet('{d}/deployment.parquet')
+  WHERE is_production AND outcome = 'success';
+CREATE TEMP VIEW dc AS SELECT * FROM read_parquet('{d}/deploycommit.parquet');
+CREATE TEMP VIEW inc AS SELECT * FROM read_parquet('{d}/incident.parquet');
+"""
+
+# The same aggregations as the engine: per (engagement, vendor, month) and rolled up to
+# quarters and to all engagements, with exact medians (GROUPING SETS over the raw rows).
+DUCK_QUERIES = [
+    # git measures
+    """SELECT engagement_id, vkey, {p} AS period, count(DISTINCT commit_id),
+         sum(CASE WHEN role = 'author' THEN additions + deletions END),
+         count(DISTINCT CASE WHEN role = 'author' THEN commit_id END)
+       FROM c GROUP BY GROUPING SETS ((engagement_id, vkey, period), (vkey, period))""",
+    """SELECT engagement_id, c.vkey, {p} AS period, count(*) FROM c
+       WHERE role = 'author' AND EXISTS (SELECT 1 FROM c r2 WHERE r2.repository_id = c.repository_id
+         AND r2.reverts_sha = c.sha) GROUP BY GROUPING SETS ((engagement_id, c.vkey, period), (c.vkey, period))""",
+    # pull request measures
+    """SELECT engagement_id, vkey, {pm} AS period, count(*) FILTER (WHERE state = 'merged'),
+         count(*) FILTER (WHERE state = 'merged' AND EXISTS (SELECT 1 FROM r WHERE r.pull_request_id = p.id
+           AND r.state = 'approved' AND NOT r.is_comment AND NOT r.is_bot AND r.actor <> p.actor))
+       FROM p WHERE merged_at IS NOT NULL GROUP BY GROUPING SETS ((engagement_id, vkey, period), (vkey, period))""",
+    """SELECT engagement_id, vkey, {pc} AS period, count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM r
+         WHERE r.pull_request_id = p.id AND r.state = 'changes_requested' AND r.status = 'inhouse'
+         AND NOT r.is_bot AND r.actor <> p.actor))
+       FROM p WHERE state IN ('merged', 'closed') AND coalesce(closed_at, merged_at) IS NOT NULL
+       GROUP BY GROUPING SETS ((engagement_id, vkey, period), (vkey, period))""",
+    # PR durations: exact medians and percentiles
+    """WITH first_review AS (SELECT pull_request_id, min(submitted_at) AS at FROM r JOIN p ON p.id = r.pull_request_id
+         WHERE NOT r.is_bot AND r.actor <> p.actor GROUP BY pull_request_id)
+       SELECT engagement_id, vkey, {pm} AS period,
+         quantile_cont(epoch(created_at - first_commit_at) / 3600, [0.5, 0.75, 0.9]),
+         quantile_cont(epoch(f.at - coalesce(ready_at, created_at)) / 3600, [0.5, 0.75, 0.9]),
+         quantile_cont(epoch(merged_at - f.at) / 3600, [0.5, 0.75, 0.9])
+       FROM p LEFT JOIN first_review f ON f.pull_request_id = p.id WHERE merged_at IS NOT NULL
+       GROUP BY GROUPING SETS ((engagement_id, vkey, period), (vkey, period))""",
+    # lead time and deploy time: first production deployment containing the merge commit
+    """WITH first_deploy AS (SELECT dc.sha, min(dep.done) AS at FROM dc JOIN dep ON dep.id = dc.deployment_id GROUP BY dc.sha)
+       SELECT engagement_id, vkey, {pd} AS period,
+         quantile_cont(epoch(f.at - first_commit_at) / 3600, [0.5, 0.75, 0.9]),
+         quantile_cont(epoch(f.at - merged_at) / 3600, [0.5, 0.75, 0.9])
+       FROM p JOIN first_deploy f ON f.sha = p.merge_commit_sha WHERE merged_at IS NOT NULL
+       GROUP BY GROUPING SETS ((engagement_id, vkey, period), (vkey, period))""",
+    # deployments with vendor changes, failures, recovery
+    """WITH shipped AS (SELECT DISTINCT dep.id, dep.engagement_id, dep.done, p.vkey FROM dep
+         JOIN dc ON dc.deployment_id = dep.id JOIN p ON p.merge_commit_sha = dc.sha)
+       SELECT engagement_id, vkey, {ps} AS period, count(*),
+         count(*) FILTER (WHERE EXISTS (SELECT 1 FROM inc WHERE inc.caused_by_id = shipped.id)),
+         quantile_cont((SELECT epoch(min(inc.resolved_at) - shipped.done) / 3600 FROM inc
+           WHERE inc.caused_by_id = shipped.id), 0.5)
+       FROM shipped GROUP BY GROUPING SETS ((engagement_id, vkey, period), (vkey, period))""",
+    # issue lead time
+    """SELECT engagement_id, vkey, {pw} AS period, count(*),
+         quantile_cont(epoch(resolved_at - created_at) / 3600, [0.5, 0.75, 0.9])
+       FROM w GROUP BY GROUPING SETS ((engagement_id, vkey, period), (vkey, period))""",
+]
+
+
+def duckdb_floor(directory: Path) -> tuple[float, int]:
+    import duckdb
+
+    duck = duckdb.connect()
+    duck.execute(DUCK_SQL.format(d=directory))
+    rows = 0
+    started = time.perf_counter()
+    for trunc in ("month", "quarter"):
+        periods = {
+            "p": f"date_trunc('{trunc}', authored_date)",
+            "pm": f"date_trunc('{trunc}', merged_at)",
+            "pc": f"date_trunc('{trunc}', coalesce(closed_at, merged_at))",
+            "pd": f"date_trunc('{trunc}', f.at)",
+            "ps": f"date_trunc('{trunc}', done)",
+            "pw": f"date_trunc('{trunc}', resolved_at)",
+        }
+        for query in DUCK_QUERIES:
+            rows += len(duck.execute(query.format(**periods)).fetchall())
+    elapsed = time.perf_counter() - started
+    duck.close()
+    return elapsed, rows
+
+
+def serve_and_measure(org_slug: str, vendor_uid: str, requests_per_client: int) -> dict:
+    """waitress on loopback; 8 clients; p95 of the scorecard, the comparison and /healthz."""
+    import httpx
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
+    from waitress.server import create_server
+
+    from partnerscope.wsgi import application
+
+    user = get_user_model().objects.get(username="owner@bench.test")
+    session = SessionStore()
+    session["_auth_user_id"] = str(user.pk)
+    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_hash"] = user.get_session_auth_hash()
+    session.create()
+    server = create_server(application, host="127.0.0.1", port=0, threads=8)
+    port = server.effective_port
+    threading.Thread(target=server.run, daemon=True).start()
+    base = f"http://127.0.0.1:{port}"
+    pages = {
+        "scorecard": f"/o/{org_slug}/scorecards/vendor/{vendor_uid}/?kind=quarter",
+        "compare": f"/o/{org_slug}/scorecards/compare/?kind=quarter",
+        "trivial": "/healthz",
+    }
+    timings = {name: [] for name in pages}
+
+    def client(name):
+        with httpx.Client(
+            base_url=base, cookies={settings.SESSION_COOKIE_NAME: session.session_key}, timeout=60
+        ) as c:
+            for _ in range(requests_per_client):
+                started = time.perf_counter()
+                response = c.get(pages[name])
+                timings[name].append(time.perf_counter() - started)
+                assert response.status_code == 200, (name, response.status_code)
+
+    for name in pages:
+        with httpx.Client(base_url=base, cookies={settings.SESSION_COOKIE_NAME: session.session_key}) as warm:
+            warm.get(pages[name]).raise_for_status()  # charts cached, as between recomputes
+        threads = [threading.Thread(target=client, args=(name,)) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    server.close()
+
+    def p95(values):
+        return statistics.quantiles(values, n=20)[-1] * 1000
+
+    out = {f"{name}_p95_ms": round(p95(values), 1) for name, values in timings.items()}
+    page = max(out["scorecard_p95_ms"], out["compare_p95_ms"])
+    return {
+        **out,
+        "page_p95_ms": page,
+        "trivial_p95_ms": out["trivial_p95_ms"],
+        "page_ratio": round(page / out["trivial_p95_ms"], 2),
+    }
+
+
+def child(args) -> dict:
+    work = Path(tempfile.mkdtemp(prefix=f"ps-bench-metrics-{args.db}-"))
+    try:
+        setup_django(args.db, work, args.pg_url)
+        from django.db import connection
+
+        from partnerscope.metrics import engine
+        from partnerscope.metrics.models import DirtyCell, MetricValue
+
+        gen = Generator(args.scale, args.seed)
+        started = time.perf_counter()
+        org = gen.build_org()
+        gen.load_commits()
+        gen.load_tracker()
+        load_s = time.perf_counter() - started
+        DirtyCell.objects.all().delete()  # loading marked everything; the full recompute is timed below
+
+        recompute_s, result = timed(lambda: engine.full_recompute(org.id))
+        parquet = work / "parquet"
+        parquet.mkdir()
+        sizes = export_parquet(parquet)
+        floor_s, floor_rows = duckdb_floor(parquet)
+
+        # One day of new evidence, through the same writers: commits and pull requests.
+        day = gen.days - 1
+        repos, connections = gen.repos, gen.connections
+        gen.n_commits = max(len(repos), gen.n_commits // gen.days)
+        gen.load_commits((day, day + 0.99), tag="n")
+        from partnerscope.evidence.connectors.store import store_pull_requests
+
+        per_day = max(1, gen.n_prs // gen.days // len(connections))
+        for c in connections:
+            store_pull_requests(c, gen.pull_requests(c, 10_000_000, per_day, day, day + 0.99))
+        dirty = DirtyCell.objects.count()
+        incremental_s, incremental = timed(lambda: engine.recompute_dirty(org.id))
+
+        vendor = org.__class__.objects.get(pk=org.pk)
+        from partnerscope.vendors.models import Vendor
+
+        busiest = Vendor.objects.filter(organization=vendor).order_by("id").first()
+        pages = serve_and_measure(org.slug, busiest.uid, args.requests)
+        return {
+            "vendor": connection.vendor,
+            "commits": sizes["contribution"],
+            "pull_requests": sizes["pr"],
+            "reviews": sizes["review"],
+            "work_items": sizes["item"],
+            "deployments": sizes["deployment"],
+            "load_s": round(load_s, 1),
+            "values": MetricValue.objects.count(),
+            "cells": result.cells,
+            "recompute_s": round(recompute_s, 2),
+            "duckdb_floor_s": round(floor_s, 3),
+            "duckdb_rows": floor_rows,
+            "ratio_vs_floor": round(recompute_s / floor_s, 2),
+            "incremental_dirty_cells": dirty,
+            "incremental_cells": incremental.cells,
+            "incremental_s": round(incremental_s, 2),
+            **pages,
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def timed(fn):
+    started = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - started, result
+
+
+# --- the parent process -------------------------------------------------------------------------
+
+
+def postgres_ready(pg_url: str) -> str:
+    """'' when the scratch database could be (re)created, else why not."""
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg is not installed"
+    try:
+        with psycopg.connect(pg_url, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
+            conn.execute(f"CREATE DATABASE {PG_DB}")
+    except psycopg.Error as exc:
+        return f"PostgreSQL is not reachable at {pg_url}: {str(exc).strip()[:200]}"
+    return ""
+
+
+def drop_postgres(pg_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", choices=sorted(SCALES), default="small")
+    parser.add_argument("--db", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--requests", type=int, default=25, help="requests per client and page")
+    parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        args.db = args.child
+        print(json.dumps(child(args)))
+        return
+    figures = {"scale": args.scale, "seed": args.seed}
+    for db in [d.strip() for d in args.db.split(",") if d.strip()]:
+        if db == "postgres":
+            reason = postgres_ready(args.pg_url)
+            if reason:
+                figures["postgres_skipped"] = reason
+                print(f"postgres: skipped ({reason})", file=sys.stderr)
+                continue
+        command = [sys.executable, __file__, "--child", db, "--scale", args.scale, "--seed", str(args.seed),
+                   "--requests", str(args.requests), "--pg-url", args.pg_url]  # fmt: skip
+        try:
+            out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        except subprocess.CalledProcessError as exc:
+            sys.stderr.write(exc.stderr)
+            raise SystemExit(f"{db}: the benchmark failed") from None
+        finally:
+            if db == "postgres":
+                drop_postgres(args.pg_url)
+        result = json.loads(out.strip().splitlines()[-1])
+        print(f"{db}: {result}", file=sys.stderr)
+        figures.update({f"{db}_{k}": v for k, v in result.items()})
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
