@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from partnerscope.metrics import kpis as kpi_catalogue
@@ -234,10 +234,27 @@ def _store(organization_id, scope: Scope, rows, cell_rows, now) -> None:
     CellMeasures.objects.bulk_create(cell_rows, batch_size=2000)
 
 
+EVIDENCE_TABLES = (
+    "evidence_commit", "evidence_contribution", "evidence_pullrequest", "evidence_review", "evidence_workitem",
+    "evidence_deployment", "evidence_deploymentcommit", "evidence_incident", "engagements_assignment",
+)  # fmt: skip
+
+
+def refresh_statistics() -> None:
+    """PostgreSQL plans from table statistics; right after a large sync they can still say a
+    table is empty (autovacuum has not run yet), and the planner then picks nested loops over
+    millions of rows. A sampled ANALYZE costs well under a second, so a full recompute runs it."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(EVIDENCE_TABLES))
+
+
 def full_recompute(organization_id: int, progress: Progress = _noop) -> RecomputeResult:
     from partnerscope.metrics.defaults import ensure_default_template
 
     ensure_default_template(organization_id)
+    refresh_statistics()
     with transaction.atomic():
         DirtyCell.objects.filter(organization_id=organization_id).delete()
         return recompute(organization_id, Scope(), progress)
