@@ -8,11 +8,8 @@ transaction commits (at most one waits at a time).
 
 from __future__ import annotations
 
-import datetime
-
 from django.db import transaction
 from django.db.models import F
-from django.db.models.functions import TruncMonth
 
 from partnerscope.metrics.periods import month_start
 
@@ -44,6 +41,8 @@ def mark(organization_id: int, cells) -> int:
 
 def mark_rows(rows) -> int:
     """Mark the months of an attributed evidence queryset dirty (one GROUP BY per date)."""
+    from partnerscope.metrics.measures import MonthOf, month_value
+
     model = rows.model._meta.model_name
     if model not in DATES:
         return 0
@@ -52,19 +51,14 @@ def mark_rows(rows) -> int:
     for date_field in dates:
         grouped = (
             rows.filter(**{f"{date_field}__isnull": False})
-            .annotate(
-                month=TruncMonth(date_field, tzinfo=datetime.UTC)
-                if date_field != "authored_date"
-                else TruncMonth(date_field)
-            )
+            .annotate(month=MonthOf(date_field))
             .values_list("organization_id", F(engagement), "month")
             .distinct()
             .order_by()
         )
         for organization_id, eng, month in grouped:
             organization_ids.add(organization_id)
-            day = month.date() if isinstance(month, datetime.datetime) else month
-            pairs.add((organization_id, eng, day))
+            pairs.add((organization_id, eng, month_value(month)))
     total = 0
     for organization_id in organization_ids:
         total += mark(organization_id, [(eng, day) for org, eng, day in pairs if org == organization_id])

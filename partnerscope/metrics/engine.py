@@ -154,29 +154,10 @@ def recompute(organization_id: int, scope: Scope = EVERYTHING, progress: Progres
             if empty and not _relevant(kpi, named, samples.get(key, {})):
                 continue
             rows.append(
-                MetricValue(
-                    organization_id=organization_id,
-                    kpi=kpi.key,
-                    version=kpi.version,
-                    engagement_id=eng_key or None,
-                    engagement_key=eng_key,
-                    vendor_id=vkey or None,
-                    vendor_key=vkey,
-                    period_kind=kind,
-                    period_start=start,
-                    value=computed.value,
-                    sample=computed.sample,
-                    numerator=computed.numerator,
-                    denominator=computed.denominator,
-                    ci_low=computed.ci_low,
-                    ci_high=computed.ci_high,
-                    p75=computed.p75,
-                    p90=computed.p90,
-                    status=computed.status,
-                    digest=computed.digest,
-                    computed_at=now,
-                )
-            )
+                (kpi.key, kpi.version, eng_key or None, eng_key, vkey or None, vkey, kind, start, computed.value,
+                 computed.sample, computed.numerator, computed.denominator, computed.ci_low, computed.ci_high,
+                 computed.p75, computed.p90, computed.status, computed.digest)
+            )  # fmt: skip
         if done % 500 == 0:
             progress("Computing KPI values", done, len(keys))
     progress("Storing values", 0, 1)
@@ -213,24 +194,7 @@ def _store(organization_id, scope: Scope, rows, cell_rows, now) -> None:
         p90=None, status=MetricValue.Status.NO_DATA, digest="", computed_at=now,
     )  # fmt: skip
     cells.delete()
-    fields = [
-        "version", "engagement", "vendor", "value", "sample", "numerator", "denominator", "ci_low",
-        "ci_high", "p75", "p90", "status", "digest", "computed_at",
-    ]  # fmt: skip
-    for start in range(0, len(rows), 2000):
-        MetricValue.objects.bulk_create(
-            rows[start : start + 2000],
-            update_conflicts=True,
-            unique_fields=[
-                "organization",
-                "kpi",
-                "engagement_key",
-                "vendor_key",
-                "period_kind",
-                "period_start",
-            ],
-            update_fields=fields,
-        )
+    _upsert_values(organization_id, rows, now)
     CellMeasures.objects.bulk_create(cell_rows, batch_size=2000)
 
 
@@ -248,6 +212,41 @@ def refresh_statistics() -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE " + ", ".join(EVIDENCE_TABLES))
+
+
+VALUE_COLUMNS = (
+    "kpi", "version", "engagement_id", "engagement_key", "vendor_id", "vendor_key", "period_kind", "period_start",
+    "value", "sample", "numerator", "denominator", "ci_low", "ci_high", "p75", "p90", "status", "digest",
+)  # fmt: skip
+VALUE_KEY = ("organization_id", "kpi", "engagement_key", "vendor_key", "period_kind", "period_start")
+
+
+def _upsert_values(organization_id: int, rows: list[tuple], now) -> None:
+    """INSERT … ON CONFLICT DO UPDATE in one statement per batch (SQLite and PostgreSQL alike):
+    thousands of values a recompute, where building model instances cost more than the SQL.
+    A new row gets a fresh uid; an existing one keeps its uid, disputes and annotation."""
+    from partnerscope.orgs.scoping import new_uid
+
+    ops = connection.ops
+    quote = ops.quote_name
+    columns = ("organization_id", "uid", "created_at", "updated_at", "computed_at", "excluded", "annotation",
+               *VALUE_COLUMNS)  # fmt: skip
+    updated = [c for c in VALUE_COLUMNS if c not in VALUE_KEY] + ["computed_at", "updated_at"]
+    table = quote(MetricValue._meta.db_table)
+    head = f"INSERT INTO {table} ({', '.join(map(quote, columns))}) VALUES "  # noqa: S608 - names from the model
+    tail = f" ON CONFLICT ({', '.join(map(quote, VALUE_KEY))}) DO UPDATE SET " + ", ".join(
+        f"{quote(c)} = excluded.{quote(c)}" for c in updated
+    )
+    stamp = ops.adapt_datetimefield_value(now)
+    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with connection.cursor() as cursor:
+        for first in range(0, len(rows), 500):
+            batch = rows[first : first + 500]
+            params = []
+            for row in batch:
+                params += [organization_id, new_uid(), stamp, stamp, stamp, False, ""]
+                params += [*row[:7], ops.adapt_datefield_value(row[7]), *row[8:]]
+            cursor.execute(head + ", ".join([placeholder] * len(batch)) + tail, params)
 
 
 def full_recompute(organization_id: int, progress: Progress = _noop) -> RecomputeResult:

@@ -9,11 +9,19 @@ rows) are ratios or rates written in the formula language of expressions.py.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from partnerscope.metrics import stats
 from partnerscope.metrics.expressions import parse
 from partnerscope.metrics.measures import ALL_MEASURE_NAMES
+
+
+@functools.lru_cache(maxsize=512)
+def formula(text: str):
+    """A parsed formula, once per text: the engine evaluates it for every cell."""
+    return parse(text, FORMULA_NAMES)
+
 
 # Names a formula may use besides the measures: the period's length.
 PERIOD_NAMES = ("weeks", "months", "days")
@@ -62,7 +70,7 @@ class Kpi:
         if self.kind == "rate":
             return [self.numerator, self.denominator]
         if self.kind == "ratio":
-            return sorted(parse(self.formula, FORMULA_NAMES).names - set(PERIOD_NAMES))
+            return sorted(formula(self.formula).names - set(PERIOD_NAMES))
         return []
 
 
@@ -205,17 +213,17 @@ def compute(kpi: Kpi, measures: dict, samples: dict, period_values: dict) -> Com
         out = Computed(n / d, int(d), numerator=n, denominator=d, ci_low=interval[0], ci_high=interval[1])
         out.digest = _digest(measures, [kpi.numerator, kpi.denominator])
     else:
-        formula = parse(kpi.formula, FORMULA_NAMES)
-        values = {name: (measures[name].value if name in measures else None) for name in formula.names}
+        parsed = formula(kpi.formula)
+        values = {name: (measures[name].value if name in measures else None) for name in parsed.names}
         # A measure with no rows in the cell is 0 when others have rows: "0 leavers" is data.
-        if all(values.get(name) is None for name in formula.names - set(PERIOD_NAMES)):
+        if all(values.get(name) is None for name in parsed.names - set(PERIOD_NAMES)):
             return Computed(None, 0)
         values = {name: (0.0 if v is None else v) for name, v in values.items()}
         values.update(period_values)
         sample = measures.get(kpi.sample_measure)
-        value = formula.evaluate(values)
+        value = parsed.evaluate(values)
         out = Computed(value, int(sample.n if sample else 0))
-        out.digest = _digest(measures, sorted(formula.names - set(PERIOD_NAMES)))
+        out.digest = _digest(measures, sorted(parsed.names - set(PERIOD_NAMES)))
         if value is None:
             out.status = "no_data"
             return out

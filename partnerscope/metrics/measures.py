@@ -24,10 +24,13 @@ from dataclasses import dataclass, field
 
 from django.db.models import (
     BigIntegerField,
+    CharField,
     Count,
     Exists,
     ExpressionWrapper,
     F,
+    FloatField,
+    Func,
     Min,
     OuterRef,
     Q,
@@ -36,7 +39,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, Mod, TruncMonth
+from django.db.models.functions import Coalesce, Mod
 
 from partnerscope.engagements.models import Assignment
 from partnerscope.evidence.models import (
@@ -96,6 +99,51 @@ def digest_ids(ids) -> str:
     return digest_of(len(ids), sum(ids), sum(i * HASH_MULTIPLIER % HASH_PRIME for i in ids))
 
 
+class MonthOf(Func):
+    """The first day of the month of a date or UTC timestamp, natively on each database.
+    (Django's TruncMonth on SQLite calls back into Python for every row.)"""
+
+    output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="strftime('%%Y-%%m-01', %(expressions)s)", **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-01')",
+            **extra,
+        )
+
+
+class Hours(Func):
+    """end − start in hours, as a float computed by the database: no timestamp has to be parsed
+    in Python. Exact to well under a millisecond (julianday is a double on SQLite; PostgreSQL
+    subtracts timestamps exactly)."""
+
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="((julianday(%(expressions)s)) * 24.0)", arg_joiner=") - julianday(",
+            **extra,
+        )  # fmt: skip
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection,
+            template="(EXTRACT(EPOCH FROM (%(expressions)s))::double precision / 3600.0)", arg_joiner=" - ",
+            **extra,
+        )  # fmt: skip
+
+
+def month_value(value) -> datetime.date:
+    if isinstance(value, str):
+        return datetime.date.fromisoformat(value[:10])
+    return value.date() if isinstance(value, datetime.datetime) else value
+
+
 def _aware(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
 
@@ -128,7 +176,7 @@ class Measure:
         return within(self.rows(organization_id), scope, self.datetime_day)
 
     def cells(self, organization_id: int, scope: Scope) -> dict[tuple, CellAggregate]:
-        month = TruncMonth("day", tzinfo=datetime.UTC) if self.datetime_day else TruncMonth("day")
+        month = MonthOf("day")
         hashed = ExpressionWrapper(
             Mod(F("rid") * HASH_MULTIPLIER, HASH_PRIME), output_field=BigIntegerField()
         )
@@ -142,9 +190,7 @@ class Measure:
         )
         out = {}
         for row in grouped:
-            day = row["month"]
-            day = day.date() if isinstance(day, datetime.datetime) else day
-            out[(row["eng"], row["vkey"], day)] = CellAggregate(
+            out[(row["eng"], row["vkey"], month_value(row["month"]))] = CellAggregate(
                 float(row["v"] or 0), row["n"], int(row["s"] or 0), int(row["h"] or 0)
             )
         return out
@@ -575,36 +621,34 @@ def _first_response():
     return Subquery(responses)
 
 
+def _samples(rows) -> list[Sample]:
+    """Rows annotated with rid, eng, vkey, month (MonthOf) and hours (Hours), negatives dropped
+    (a clock skew between systems is not a negative duration)."""
+    return [
+        Sample(rid, eng, vkey, month_value(month), hours)
+        for rid, eng, vkey, month, hours in rows.values_list("rid", "eng", "vkey", "month", "hours")
+        if hours is not None and hours >= 0
+    ]
+
+
 def coding_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
     rows = _merged_in_scope(organization_id, scope).filter(first_commit_at__isnull=False)
-    return [
-        Sample(rid, eng, vkey, _month(day), _hours(created - first))
-        for rid, eng, vkey, day, created, first in rows.values_list(
-            "rid", "eng", "vkey", "day", "created_at", "first_commit_at"
-        )
-        if created >= first
-    ]
+    return _samples(rows.annotate(month=MonthOf("day"), hours=Hours("created_at", "first_commit_at")))
 
 
 def pickup_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
     rows = _merged_in_scope(organization_id, scope).annotate(response=_first_response())
-    out = []
-    for rid, eng, vkey, day, created, ready, response in rows.values_list(
-        "rid", "eng", "vkey", "day", "created_at", "ready_at", "response"
-    ):
-        start = ready or created
-        if response is not None and response >= start:
-            out.append(Sample(rid, eng, vkey, _month(day), _hours(response - start)))
-    return out
+    started = Coalesce("ready_at", "created_at")
+    return _samples(
+        rows.filter(response__isnull=False).annotate(month=MonthOf("day"), hours=Hours("response", started))
+    )
 
 
 def review_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
     rows = _merged_in_scope(organization_id, scope).annotate(response=_first_response())
-    return [
-        Sample(rid, eng, vkey, _month(day), _hours(day - response))
-        for rid, eng, vkey, day, response in rows.values_list("rid", "eng", "vkey", "day", "response")
-        if response is not None and day >= response
-    ]
+    return _samples(
+        rows.filter(response__isnull=False).annotate(month=MonthOf("day"), hours=Hours("day", "response"))
+    )
 
 
 def deploy_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
@@ -624,13 +668,8 @@ def deploy_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
 
 
 def issue_lead_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
-    qs = resolved_items_rows(organization_id)
-    qs = within(qs, scope)
-    return [
-        Sample(rid, eng, vkey, _month(resolved), _hours(resolved - created))
-        for rid, eng, vkey, resolved, created in qs.values_list("rid", "eng", "vkey", "day", "created_at")
-        if resolved >= created
-    ]
+    rows = within(resolved_items_rows(organization_id), scope)
+    return _samples(rows.annotate(month=MonthOf("day"), hours=Hours("day", "created_at")))
 
 
 def recovery_time_samples(organization_id: int, scope: Scope) -> list[Sample]:

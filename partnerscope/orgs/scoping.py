@@ -19,10 +19,18 @@ if TYPE_CHECKING:
     from partnerscope.orgs.models import Membership
 
 
+UID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+
+
 def new_uid() -> str:
-    """An opaque, URL-safe public id: 16 characters of base32 (80 bits)."""
-    alphabet = "abcdefghijkmnpqrstuvwxyz23456789"
-    return "".join(secrets.choice(alphabet) for _ in range(16))
+    """An opaque, URL-safe public id: 16 characters of base32 (80 bits), from one read of the
+    system's random source (the metrics engine makes thousands of rows at a time)."""
+    n = int.from_bytes(secrets.token_bytes(10))
+    chars = []
+    for _ in range(16):
+        n, index = divmod(n, 32)
+        chars.append(UID_ALPHABET[index])
+    return "".join(chars)
 
 
 class TenantQuerySet(models.QuerySet):
