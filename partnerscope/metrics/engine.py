@@ -189,12 +189,13 @@ def _store(organization_id, scope: Scope, rows, cell_rows, now) -> None:
         )
     if scope.end:
         stale, cells = stale.filter(period_start__lt=scope.end), cells.filter(period_start__lt=scope.end)
-    stale.update(
+    cells.delete()
+    _upsert_values(organization_id, rows, now)
+    # What this run did not write is no longer supported by the evidence.
+    stale.exclude(computed_at=now).update(
         value=None, sample=0, numerator=None, denominator=None, ci_low=None, ci_high=None, p75=None,
         p90=None, status=MetricValue.Status.NO_DATA, digest="", computed_at=now,
     )  # fmt: skip
-    cells.delete()
-    _upsert_values(organization_id, rows, now)
     CellMeasures.objects.bulk_create(cell_rows, batch_size=2000)
 
 
@@ -211,7 +212,15 @@ def refresh_statistics() -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE " + ", ".join(EVIDENCE_TABLES))
+        # Only tables that changed by more than a tenth since their last analysis.
+        cursor.execute(
+            "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(%s) "
+            "AND n_mod_since_analyze > 0.1 * GREATEST(n_live_tup, 1000)",
+            [list(EVIDENCE_TABLES)],
+        )
+        changed = [name for (name,) in cursor.fetchall()]
+        if changed:
+            cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in changed))
 
 
 VALUE_COLUMNS = (
