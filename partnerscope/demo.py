@@ -447,6 +447,9 @@ def load_demo(*, reset: bool = False) -> DemoResult:
     from partnerscope.metrics.engine import full_recompute
 
     full_recompute(org.id)  # scorecards from the evidence just loaded
+    from partnerscope.sourcing.demo import load_sourcing_demo
+
+    load_sourcing_demo(owner)  # shortlists and plans read the scorecards
     return DemoResult(org, password, created=True, logins=demo_logins())
 
 

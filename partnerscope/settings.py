@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "partnerscope.engagements",
     "partnerscope.evidence",
     "partnerscope.metrics",
+    "partnerscope.sourcing",
     "partnerscope.api",
     "partnerscope.ops",
 ]

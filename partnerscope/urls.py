@@ -8,6 +8,7 @@ org_patterns = [
     path("", include("partnerscope.vendors.urls")),
     path("", include("partnerscope.engagements.urls")),
     path("", include("partnerscope.evidence.urls")),
+    path("", include("partnerscope.sourcing.urls")),
     path("", include("partnerscope.metrics.urls")),
     path("", include("partnerscope.orgs.urls")),
 ]

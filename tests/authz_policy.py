@@ -15,6 +15,8 @@ ROLE_PERMS = {
 }
 
 # url name -> (required permission, object the URL points at, methods to try)
+# Sourcing and planning objects: "sourcingrequest", "evaluation", "decision", "vendorcapacity",
+# "personskill", "costscenario", "capacityplan", "planrun".
 # Objects: None (no object), "vendor", "vendor_child", "skill", "engagement", "person",
 # "identity", "assignment", "membership", "invitation", "token".
 # The "own" object always belongs to vendor A; vendor B must get 404 for it.
@@ -104,6 +106,41 @@ ORG_URLS = {
     "webhook_delete": ("edit", "webhook", ["POST"]),
     "metrics_recompute": ("edit", None, ["POST"]),
     "metrics_run_progress": ("view_internal", "metricsrun", ["GET"]),
+    # Sourcing and planning: client-only (vendors 404, viewers read, managers and owners change).
+    "sourcing_request_list": ("view_internal", None, ["GET"]),
+    "sourcing_request_create": ("edit", None, ["GET", "POST"]),
+    "sourcing_request_detail": ("view_internal", "sourcingrequest", ["GET"]),
+    "sourcing_request_edit": ("edit", "sourcingrequest", ["GET", "POST"]),
+    "sourcing_request_delete": ("edit", "sourcingrequest", ["GET", "POST"]),
+    "sourcing_rank": ("edit", "sourcingrequest", ["GET", "POST"]),
+    "evaluation_detail": ("view_internal", "evaluation", ["GET"]),
+    "evaluation_explain": ("view_internal", "evaluation", ["GET"]),
+    "evaluation_decide": ("edit", "evaluation", ["POST"]),
+    "decision_detail": ("view_internal", "decision", ["GET"]),
+    "supply_overview": ("view_internal", None, ["GET"]),
+    "vendor_capacity_create": ("edit", None, ["GET", "POST"]),
+    "vendor_capacity_edit": ("edit", "vendorcapacity", ["GET", "POST"]),
+    "vendor_capacity_delete": ("edit", "vendorcapacity", ["GET", "POST"]),
+    "person_skill_create": ("edit", None, ["GET", "POST"]),
+    "person_skill_delete": ("edit", "personskill", ["GET", "POST"]),
+    "cost_scenario_list": ("view_internal", None, ["GET"]),
+    "cost_scenario_create": ("edit", None, ["GET", "POST"]),
+    "cost_scenario_detail": ("view_internal", "costscenario", ["GET"]),
+    "cost_scenario_edit": ("edit", "costscenario", ["GET", "POST"]),
+    "cost_scenario_delete": ("edit", "costscenario", ["GET", "POST"]),
+    "capacity_plan_list": ("view_internal", None, ["GET"]),
+    "capacity_plan_create": ("edit", None, ["GET", "POST"]),
+    "capacity_compare": ("view_internal", None, ["GET"]),
+    "capacity_plan_detail": ("view_internal", "capacityplan", ["GET"]),
+    "capacity_plan_edit": ("edit", "capacityplan", ["GET", "POST"]),
+    "capacity_plan_delete": ("edit", "capacityplan", ["GET", "POST"]),
+    "capacity_demand": ("edit", "capacityplan", ["GET", "POST"]),
+    "capacity_import": ("edit", "capacityplan", ["GET", "POST"]),
+    "capacity_scenario": ("edit", "capacityplan", ["GET", "POST"]),
+    "capacity_solve": ("edit", "capacityplan", ["POST"]),
+    "capacity_adopt": ("edit", "capacityplan", ["POST"]),
+    "plan_run_progress": ("view_internal", "planrun", ["GET"]),
+    "plan_run_cancel": ("edit", "planrun", ["POST"]),
 }
 
 # The token of the viewer: its holder and the owner reach it, nobody else does.
@@ -196,10 +233,64 @@ API_OPERATIONS = {
     "list_disputes": None,
     "resolve_dispute": "dispute",
     "start_metrics_recompute": None,
+    # Sourcing and planning (client-only: every GET is in API_VIEW_INTERNAL below).
+    "list_sourcing_requests": None,
+    "create_sourcing_request": None,
+    "get_sourcing_request": "sourcingrequest",
+    "update_sourcing_request": "sourcingrequest",
+    "delete_sourcing_request": "sourcingrequest",
+    "rank_sourcing_request": "sourcingrequest",
+    "list_evaluations": "sourcingrequest",
+    "get_evaluation": "evaluation",
+    "create_decision": "evaluation",
+    "list_decisions": "sourcingrequest",
+    "list_cost_inputs": None,
+    "list_cost_scenarios": None,
+    "create_cost_scenario": None,
+    "get_cost_scenario": "costscenario",
+    "update_cost_scenario": "costscenario",
+    "delete_cost_scenario": "costscenario",
+    "list_capacity_plans": None,
+    "create_capacity_plan": None,
+    "get_capacity_plan": "capacityplan",
+    "update_capacity_plan": "capacityplan",
+    "delete_capacity_plan": "capacityplan",
+    "get_capacity_demand": "capacityplan",
+    "set_capacity_demand": "capacityplan",
+    "import_capacity_demand": "capacityplan",
+    "create_capacity_scenario": "capacityplan",
+    "solve_capacity_plan": "capacityplan",
+    "get_capacity_solve": "planrun",
+    "adopt_capacity_plan": "capacityplan",
+    "list_capacity_plan_lines": "capacityplan",
+    "list_vendor_capacities": None,
+    "create_vendor_capacity": None,
+    "update_vendor_capacity": "vendorcapacity",
+    "delete_vendor_capacity": "vendorcapacity",
+    "list_person_skills": None,
+    "create_person_skill": None,
+    "delete_person_skill": "personskill",
 }
 
 # API operations that need "view_internal" rather than "view" (client-only, like their pages).
-API_VIEW_INTERNAL = {"list_unattributed"}
+API_VIEW_INTERNAL = {
+    "list_unattributed",
+    "list_sourcing_requests",
+    "get_sourcing_request",
+    "list_evaluations",
+    "get_evaluation",
+    "list_decisions",
+    "list_cost_inputs",
+    "list_cost_scenarios",
+    "get_cost_scenario",
+    "list_capacity_plans",
+    "get_capacity_plan",
+    "get_capacity_demand",
+    "get_capacity_solve",
+    "list_capacity_plan_lines",
+    "list_vendor_capacities",
+    "list_person_skills",
+}
 
 # Token holders: persona -> scope of its token.
 API_TOKEN_SCOPES = {

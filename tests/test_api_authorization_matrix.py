@@ -102,6 +102,9 @@ def _path_kwargs(world, scope: str) -> dict:
     from tests.test_authorization_matrix import metrics_objects
 
     kwargs.update(metrics_objects(vendor, engagement, owner_m))
+    from tests.sourcing.objects import sourcing_objects
+
+    kwargs.update(sourcing_objects(owner_m, vendor, person))
     for kind, model in CHILD_MODELS.items():
         kwargs[f"vendor_{kind}"] = {
             "uid": vendor.uid,

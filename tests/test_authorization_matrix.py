@@ -17,6 +17,7 @@ from partnerscope.orgs.models import Membership
 from partnerscope.vendors.models import RateCardLine, Skill
 from tests.authz_policy import LIST_VENDOR_IDS, ORG_URLS, PUBLIC_URLS, ROLE_PERMS, TOKEN_REVOKE
 from tests.conftest import PERSONAS, client_for
+from tests.sourcing.objects import sourcing_objects
 
 NON_MEMBERS = {"anonymous", "outsider", "deactivated"}
 
@@ -90,6 +91,7 @@ def _objects(world, scope: str) -> dict:
         "connectorrun": {"uid": connector_run.uid},
         "vendor_export": {"uid": vendor.uid, "fmt": "csv"},
         **metrics,
+        **sourcing_objects(org_membership, vendor, person),
     }
 
 

@@ -2,7 +2,18 @@
 
 from ninja import NinjaAPI
 
-from partnerscope.api import engagements, errors, evidence, me, metrics, roster, trackers, vendors
+from partnerscope.api import (
+    engagements,
+    errors,
+    evidence,
+    me,
+    metrics,
+    planning,
+    roster,
+    sourcing,
+    trackers,
+    vendors,
+)
 from partnerscope.api.auth import TokenAuth
 from partnerscope.api.docs import LocalSwagger
 
@@ -47,3 +58,5 @@ api.add_router("", roster.router)
 api.add_router("", evidence.router)
 api.add_router("", trackers.router)
 api.add_router("", metrics.router)
+api.add_router("", sourcing.router)
+api.add_router("", planning.router)

@@ -216,3 +216,26 @@ def test_a_revert_pr_is_charged_to_the_reverted_prs_author(evidence):
         period_start=MARCH,
     )  # fmt: skip
     assert (baseline.numerator, baseline.denominator) == (0, 1)  # the revert itself is in-house work
+
+
+def test_vendor_scores_give_other_apps_the_latest_standing_and_no_history_as_absence(computed):
+    from partnerscope.metrics.models import Score
+    from partnerscope.metrics.summary import vendor_scores
+
+    scores = vendor_scores(computed.org.id, [computed.vendor_a.id, computed.vendor_b.id])
+    alpha = scores[computed.vendor_a.id]
+    stored = (
+        Score.objects.filter(
+            organization=computed.org,
+            vendor_key=computed.vendor_a.id,
+            engagement_key=0,
+            period_kind="quarter",
+        )
+        .exclude(score=None)
+        .order_by("-period_start")
+        .first()
+    )
+    assert (alpha.score, alpha.standing, alpha.period) == (stored.score, stored.standing, "2024-Q1")
+    assert alpha.template == "Standard vendor scorecard" and alpha.sample == stored.sample
+    # Beta Works has evidence (Max Mover's July commit) but no criterion with data: no history.
+    assert computed.vendor_b.id not in scores
