@@ -231,7 +231,7 @@ VALUE_KEY = ("organization_id", "kpi", "engagement_key", "vendor_key", "period_k
 
 
 def _upsert_values(organization_id: int, rows: list[tuple], now) -> None:
-    """INSERT … ON CONFLICT DO UPDATE in one statement per batch (SQLite and PostgreSQL alike):
+    """INSERT … ON CONFLICT DO UPDATE (SQLite and PostgreSQL alike):
     thousands of values a recompute, where building model instances cost more than the SQL.
     A new row gets a fresh uid; an existing one keeps its uid, disputes and annotation."""
     from partnerscope.orgs.scoping import new_uid
@@ -248,14 +248,33 @@ def _upsert_values(organization_id: int, rows: list[tuple], now) -> None:
     )
     stamp = ops.adapt_datetimefield_value(now)
     placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    params = [
+        (organization_id, new_uid(), stamp, stamp, stamp, False, "", *row[:7], ops.adapt_datefield_value(row[7]),
+         *row[8:])
+        for row in rows
+    ]  # fmt: skip
     with connection.cursor() as cursor:
-        for first in range(0, len(rows), 500):
-            batch = rows[first : first + 500]
-            params = []
-            for row in batch:
-                params += [organization_id, new_uid(), stamp, stamp, stamp, False, ""]
-                params += [*row[:7], ops.adapt_datefield_value(row[7]), *row[8:]]
-            cursor.execute(head + ", ".join([placeholder] * len(batch)) + tail, params)
+        if connection.vendor == "postgresql":
+            # COPY into a temporary table, then one INSERT … SELECT: per-row statements cost
+            # ~130 µs each on PostgreSQL, COPY a few.
+            cursor.execute(
+                f"CREATE TEMP TABLE metric_value_load AS SELECT {', '.join(map(quote, columns))} FROM {table} "  # noqa: S608
+                "WITH NO DATA"
+            )
+            with cursor.cursor.copy(
+                f"COPY metric_value_load ({', '.join(map(quote, columns))}) FROM STDIN"
+            ) as copy:
+                for row in params:
+                    copy.write_row(row)
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(map(quote, columns))}) "  # noqa: S608
+                f"SELECT {', '.join(map(quote, columns))} FROM metric_value_load" + tail
+            )
+            cursor.execute("DROP TABLE metric_value_load")
+        else:
+            # One row a statement through executemany (a prepared loop in SQLite): a multi-row
+            # VALUES list of thousands of placeholders costs more to parse than to run.
+            cursor.executemany(head + placeholder + tail, params)
 
 
 def full_recompute(organization_id: int, progress: Progress = _noop) -> RecomputeResult:

@@ -568,7 +568,9 @@ def _hours(delta: datetime.timedelta) -> float:
     return delta.total_seconds() / 3600
 
 
-def _first_deploy_by_sha(organization_id: int) -> dict[str, datetime.datetime]:
+def _first_deploys(organization_id: int, scope: Scope) -> QuerySet:
+    """(sha, first successful production deployment time) for the shas whose first deployment
+    falls in the scope's months: lead and deploy times belong to the month of that deployment."""
     rows = (
         DeploymentCommit.objects.filter(
             organization_id=organization_id,
@@ -577,9 +579,33 @@ def _first_deploy_by_sha(organization_id: int) -> dict[str, datetime.datetime]:
         )
         .values("sha")
         .annotate(first=Min(Coalesce("deployment__finished_at", "deployment__created_at")))
-        .values_list("sha", "first")
     )
-    return dict(rows)
+    if scope.start:
+        rows = rows.filter(first__gte=_aware(scope.start))
+    if scope.end:
+        rows = rows.filter(first__lt=_aware(scope.end))
+    return rows
+
+
+def _deployed_samples(organization_id: int, scope: Scope, start_field: str) -> list[Sample]:
+    first_deploy = dict(_first_deploys(organization_id, scope).values_list("sha", "first"))
+    rows = (
+        _merged(organization_id)
+        .exclude(merge_commit_sha="")
+        .filter(**{f"{start_field}__isnull": False})
+        .filter(merge_commit_sha__in=_first_deploys(organization_id, scope).values("sha"))
+    )
+    out = []
+    for rid, eng, vkey, sha, started in rows.values_list(
+        "rid", "eng", "vkey", "merge_commit_sha", start_field
+    ):
+        deployed = first_deploy.get(sha)
+        if deployed is None or deployed < started:
+            continue
+        month = _month(deployed)
+        if _in_scope(scope, month, eng):
+            out.append(Sample(rid, eng, vkey, month, _hours(deployed - started)))
+    return out
 
 
 def _in_scope(scope: Scope, month: datetime.date, eng: int) -> bool:
@@ -595,19 +621,7 @@ def _month(moment: datetime.datetime) -> datetime.date:
 def lead_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
     """First production deployment containing the merge commit − the PR's first commit (the
     host's, which survives squash merges); in the month of that deployment."""
-    first_deploy = _first_deploy_by_sha(organization_id)
-    out = []
-    rows = _merged(organization_id).exclude(merge_commit_sha="").filter(first_commit_at__isnull=False)
-    for rid, eng, vkey, sha, first_commit in rows.values_list(
-        "rid", "eng", "vkey", "merge_commit_sha", "first_commit_at"
-    ):
-        deployed = first_deploy.get(sha)
-        if deployed is None or deployed < first_commit:
-            continue
-        month = _month(deployed)
-        if _in_scope(scope, month, eng):
-            out.append(Sample(rid, eng, vkey, month, _hours(deployed - first_commit)))
-    return out
+    return _deployed_samples(organization_id, scope, "first_commit_at")
 
 
 def _merged_in_scope(organization_id: int, scope: Scope) -> QuerySet:
@@ -652,19 +666,7 @@ def review_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
 
 
 def deploy_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
-    first_deploy = _first_deploy_by_sha(organization_id)
-    out = []
-    rows = _merged(organization_id).exclude(merge_commit_sha="")
-    for rid, eng, vkey, sha, merged in rows.values_list(
-        "rid", "eng", "vkey", "merge_commit_sha", "merged_at"
-    ):
-        deployed = first_deploy.get(sha)
-        if deployed is None or deployed < merged:
-            continue
-        month = _month(deployed)
-        if _in_scope(scope, month, eng):
-            out.append(Sample(rid, eng, vkey, month, _hours(deployed - merged)))
-    return out
+    return _deployed_samples(organization_id, scope, "merged_at")
 
 
 def issue_lead_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
@@ -677,7 +679,12 @@ def recovery_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
     failed deployment shipped; in the month the incident was resolved."""
     incidents = Incident.objects.filter(
         organization_id=organization_id, caused_by__isnull=False, resolved_at__isnull=False
-    ).annotate(
+    )
+    if scope.start:
+        incidents = incidents.filter(resolved_at__gte=_aware(scope.start))
+    if scope.end:
+        incidents = incidents.filter(resolved_at__lt=_aware(scope.end))
+    incidents = incidents.annotate(
         eng=F("connection__engagement_id"),
         failed_at=Coalesce("caused_by__finished_at", "caused_by__created_at"),
     )
