@@ -101,7 +101,7 @@ def _path_kwargs(world, scope: str) -> dict:
     }
     from tests.test_authorization_matrix import metrics_objects
 
-    kwargs.update(metrics_objects(vendor, engagement, owner_m))
+    kwargs.update(metrics_objects(vendor))
     from tests.sourcing.objects import sourcing_objects
 
     kwargs.update(sourcing_objects(owner_m, vendor, person))

@@ -71,7 +71,7 @@ def _objects(world, scope: str) -> dict:
         project="acme/matrix", token_encrypted=encrypt_token("ghp_matrix"),
     )  # fmt: skip
     connector_run = ConnectorRun.objects.create(organization_id=vendor.organization_id, connection=connection)
-    metrics = metrics_objects(vendor, engagement, org_membership)
+    metrics = metrics_objects(vendor)
     return {
         None: {},
         "vendor": {"uid": vendor.uid},
@@ -95,7 +95,7 @@ def _objects(world, scope: str) -> dict:
     }
 
 
-def metrics_objects(vendor, engagement, membership) -> dict:
+def metrics_objects(vendor) -> dict:
     """A stored value of the vendor, a dispute of it, the default template, a webhook, a run."""
     import datetime
 

@@ -135,12 +135,14 @@ def test_empty_periods_are_no_data_never_zero(computed):
         organization=computed.org, vendor_key=computed.vendor_a.id, period_start=datetime.date(2024, 4, 1),
         period_kind="month", kpi="review_discipline",
     ).exists()  # fmt: skip
-    # A cell with evidence but none for this KPI says "no data" without a value.
-    no_reviews = MetricValue.objects.filter(
-        organization=computed.org, vendor_key=computed.vendor_a.id, period_start=datetime.date(2024, 6, 1),
-        period_kind="month", kpi="review_discipline",
-    ).first()  # fmt: skip
-    assert no_reviews is None or (no_reviews.value is None and no_reviews.status == "no_data")
+    # June has a commit of Alpha's but no pull request: no review-discipline value at all,
+    # while the KPIs the commit feeds are there.
+    june = MetricValue.objects.filter(
+        organization=computed.org, vendor_key=computed.vendor_a.id, engagement_key=0,
+        period_start=datetime.date(2024, 6, 1), period_kind="month",
+    )  # fmt: skip
+    assert not june.filter(kpi="review_discipline").exists()
+    assert june.get(kpi="revert_rate").status == "insufficient"
 
 
 def test_provenance_recompute_equals_stored_and_digest_matches_records(computed):
