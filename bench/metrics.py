@@ -183,6 +183,31 @@ class Generator:
         )  # fmt: skip
         return org
 
+    def attach(self, org) -> None:
+        """Rebuild the generator's view of an organization restored from a snapshot (the same
+        staff lists, in the same order, as ``build_org`` made)."""
+        from partnerscope.engagements.models import Assignment, Engagement
+        from partnerscope.evidence.models import Connection, Repository
+
+        self.org = org
+        self.engagements = list(Engagement.objects.filter(organization=org).order_by("id"))
+        self.staff, self.inhouse = {}, []
+        for assignment in (
+            Assignment.objects.filter(organization=org)
+            .select_related("person")
+            .order_by("person_id", "valid_from")
+        ):
+            person = assignment.person
+            entry = (person, person.email, "user" + person.email.split("@")[0][1:])
+            if assignment.engagement_id is None:
+                self.inhouse.append(entry)
+            elif assignment.valid_from == self.start:  # a mover is listed under their first engagement
+                self.staff.setdefault(assignment.engagement_id, []).append(entry)
+        self.repos = list(Repository.objects.filter(organization=org).order_by("id"))
+        self.connections = list(Connection.objects.filter(organization=org).order_by("id"))
+        for connection in self.connections:
+            self.staff.setdefault(connection.engagement_id, [])
+
     def commits(self, repo, count: int, day_from: float, day_to: float, tag: str = ""):
         from partnerscope.evidence.gitlog import ParsedCommit
 
@@ -535,22 +560,44 @@ def serve_and_measure(org_slug: str, vendor_uid: str, requests_per_client: int) 
     }
 
 
+def snapshot_name(scale: str, seed: int) -> str:
+    return f"ps_bench_snap_{scale}_{seed}"
+
+
 def child(args) -> dict:
     work = Path(tempfile.mkdtemp(prefix=f"ps-bench-metrics-{args.db}-"))
+    # A snapshot of the loaded organization (--snapshot-dir): loading the large scale takes far
+    # longer than measuring it, so a saved load is restored instead when there is one.
+    saved = Path(args.snapshot_dir) / f"{args.db}-{args.scale}-{args.seed}" if args.snapshot_dir else None
+    restored = saved is not None and (saved / "generator.json").exists()
     try:
+        if restored and args.db == "sqlite":
+            shutil.copytree(saved / "data", work / "data")
         setup_django(args.db, work, args.pg_url)
         from django.db import connection
 
         from partnerscope.metrics import engine
         from partnerscope.metrics.models import DirtyCell, MetricValue
+        from partnerscope.orgs.models import Organization
 
         gen = Generator(args.scale, args.seed)
-        started = time.perf_counter()
-        org = gen.build_org()
-        gen.load_commits()
-        gen.load_tracker()
-        load_s = time.perf_counter() - started
-        DirtyCell.objects.all().delete()  # loading marked everything; the full recompute is timed below
+        if restored:
+            meta = json.loads((saved / "generator.json").read_text())
+            org = Organization.objects.get(slug="bench")
+            gen.attach(org)
+            gen.rng.setstate((meta["rng"][0], tuple(meta["rng"][1]), meta["rng"][2]))
+            load_s = meta["load_s"]
+        else:
+            started = time.perf_counter()
+            org = gen.build_org()
+            gen.load_commits()
+            gen.load_tracker()
+            load_s = time.perf_counter() - started
+            DirtyCell.objects.all().delete()  # loading marked everything; the full recompute is timed below
+            if saved is not None:
+                save_snapshot(args, saved, work, gen, load_s)
+        if args.load_only:
+            return {"vendor": connection.vendor, "load_s": round(load_s, 1), "snapshot": str(saved)}
 
         recompute_s, result = timed(lambda: engine.full_recompute(org.id))
         parquet = work / "parquet"
@@ -600,6 +647,30 @@ def child(args) -> dict:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def save_snapshot(args, saved: Path, work: Path, gen, load_s: float) -> None:
+    from django.db import connection
+
+    saved.mkdir(parents=True, exist_ok=True)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.close()
+        shutil.rmtree(saved / "data", ignore_errors=True)
+        shutil.copytree(work / "data", saved / "data")
+    else:
+        import psycopg
+
+        connection.close()
+        name = snapshot_name(args.scale, args.seed)
+        with psycopg.connect(args.pg_url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name}")
+            conn.execute(f"CREATE DATABASE {name} TEMPLATE {PG_DB}")
+    state = gen.rng.getstate()
+    (saved / "generator.json").write_text(
+        json.dumps({"rng": [state[0], list(state[1]), state[2]], "load_s": load_s})
+    )
+
+
 def timed(fn):
     started = time.perf_counter()
     result = fn()
@@ -609,8 +680,9 @@ def timed(fn):
 # --- the parent process -------------------------------------------------------------------------
 
 
-def postgres_ready(pg_url: str) -> str:
-    """'' when the scratch database could be (re)created, else why not."""
+def postgres_ready(pg_url: str, template: str = "") -> str:
+    """'' when the scratch database could be (re)created (from ``template``, a saved load, when
+    it exists), else why not."""
     try:
         import psycopg
     except ImportError:
@@ -618,7 +690,11 @@ def postgres_ready(pg_url: str) -> str:
     try:
         with psycopg.connect(pg_url, autocommit=True, connect_timeout=3) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
-            conn.execute(f"CREATE DATABASE {PG_DB}")
+            exists = (
+                template
+                and conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template]).fetchone()
+            )
+            conn.execute(f"CREATE DATABASE {PG_DB}" + (f" TEMPLATE {template}" if exists else ""))
     except psycopg.Error as exc:
         return f"PostgreSQL is not reachable at {pg_url}: {str(exc).strip()[:200]}"
     return ""
@@ -638,6 +714,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--requests", type=int, default=25, help="requests per client and page")
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument(
+        "--snapshot-dir",
+        help="save the loaded organization here (PostgreSQL: as a template database) and reuse it next time",
+    )
+    parser.add_argument(
+        "--load-only", action="store_true", help="load (and save the snapshot), measure nothing"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -647,13 +730,21 @@ def main() -> None:
     figures = {"scale": args.scale, "seed": args.seed}
     for db in [d.strip() for d in args.db.split(",") if d.strip()]:
         if db == "postgres":
-            reason = postgres_ready(args.pg_url)
+            saved = args.snapshot_dir and Path(args.snapshot_dir) / f"postgres-{args.scale}-{args.seed}"
+            template = (
+                snapshot_name(args.scale, args.seed) if saved and (saved / "generator.json").exists() else ""
+            )
+            reason = postgres_ready(args.pg_url, template)
             if reason:
                 figures["postgres_skipped"] = reason
                 print(f"postgres: skipped ({reason})", file=sys.stderr)
                 continue
         command = [sys.executable, __file__, "--child", db, "--scale", args.scale, "--seed", str(args.seed),
                    "--requests", str(args.requests), "--pg-url", args.pg_url]  # fmt: skip
+        if args.snapshot_dir:
+            command += ["--snapshot-dir", args.snapshot_dir]
+        if args.load_only:
+            command.append("--load-only")
         try:
             out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         except subprocess.CalledProcessError as exc:

@@ -23,13 +23,15 @@ from django.utils import timezone
 
 from partnerscope.metrics import kpis as kpi_catalogue
 from partnerscope.metrics import periods
+from partnerscope.metrics.bulk import upsert
 from partnerscope.metrics.measures import (
-    DURATIONS,
     EVERYTHING,
-    MEASURES,
     CellAggregate,
     Scope,
     deployment_cells,
+    duration_groups,
+    grouped_cells,
+    measure_groups,
     roster_cells,
 )
 from partnerscope.metrics.models import CellMeasures, DirtyCell, MetricValue
@@ -57,13 +59,16 @@ def _period_values(kind: str, start: datetime.date) -> dict[str, float]:
 
 def collect(organization_id: int, scope: Scope, progress: Progress = _noop):
     """Measures and duration samples per (engagement, vendor, month)."""
-    steps = len(MEASURES) + 2 + len(DURATIONS)
+    groups = measure_groups()
+    timings = duration_groups()
+    steps = len(groups) + 2 + len(timings)
     done = 0
     month_measures: dict[tuple, dict[str, CellAggregate]] = defaultdict(dict)
-    for name, measure in MEASURES.items():
-        progress(f"Measuring {measure.label.lower()}", done, steps)
-        for key, aggregate in measure.cells(organization_id, scope).items():
-            month_measures[key][name] = aggregate
+    for group in groups:
+        progress("Measuring " + ", ".join(m.label.lower() for m in group), done, steps)
+        for name, cells in grouped_cells(organization_id, scope, group).items():
+            for key, aggregate in cells.items():
+                month_measures[key][name] = aggregate
         done += 1
     progress("Measuring deployments", done, steps)
     prod, failed, _ = deployment_cells(organization_id, scope)
@@ -78,10 +83,13 @@ def collect(organization_id: int, scope: Scope, progress: Progress = _noop):
             month_measures[key][name] = aggregate
     done += 1
     month_samples: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    for name, duration in DURATIONS.items():
-        progress(f"Timing {duration.label.lower()}", done, steps)
-        for sample in duration.collect(organization_id, scope):
-            month_samples[(sample.eng, sample.vkey, sample.month)][name].append((sample.hours, sample.rid))
+    for durations, read in timings:
+        progress("Timing " + ", ".join(d.label.lower() for d in durations), done, steps)
+        for name, samples in read(organization_id, scope).items():
+            for sample in samples:
+                month_samples[(sample.eng, sample.vkey, sample.month)][name].append(
+                    (sample.hours, sample.rid)
+                )
         done += 1
     return month_measures, month_samples
 
@@ -212,10 +220,13 @@ def refresh_statistics() -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        # Only tables that changed by more than a tenth since their last analysis.
+        # Tables that changed by more than a tenth since their last analysis, and tables never
+        # analysed here: a database restored from a dump or copied from a template starts with
+        # empty counters and no statistics, and then looks unchanged.
         cursor.execute(
             "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(%s) "
-            "AND n_mod_since_analyze > 0.1 * GREATEST(n_live_tup, 1000)",
+            "AND (n_mod_since_analyze > 0.1 * GREATEST(n_live_tup, 1000) "
+            "OR (last_analyze IS NULL AND last_autoanalyze IS NULL))",
             [list(EVIDENCE_TABLES)],
         )
         changed = [name for (name,) in cursor.fetchall()]
@@ -231,50 +242,19 @@ VALUE_KEY = ("organization_id", "kpi", "engagement_key", "vendor_key", "period_k
 
 
 def _upsert_values(organization_id: int, rows: list[tuple], now) -> None:
-    """INSERT … ON CONFLICT DO UPDATE (SQLite and PostgreSQL alike):
-    thousands of values a recompute, where building model instances cost more than the SQL.
-    A new row gets a fresh uid; an existing one keeps its uid, disputes and annotation."""
+    """A new row gets a fresh uid; an existing one keeps its uid, disputes and annotation."""
     from partnerscope.orgs.scoping import new_uid
 
     ops = connection.ops
-    quote = ops.quote_name
     columns = ("organization_id", "uid", "created_at", "updated_at", "computed_at", "excluded", "annotation",
                *VALUE_COLUMNS)  # fmt: skip
     updated = [c for c in VALUE_COLUMNS if c not in VALUE_KEY] + ["computed_at", "updated_at"]
-    table = quote(MetricValue._meta.db_table)
-    head = f"INSERT INTO {table} ({', '.join(map(quote, columns))}) VALUES "  # noqa: S608 - names from the model
-    tail = f" ON CONFLICT ({', '.join(map(quote, VALUE_KEY))}) DO UPDATE SET " + ", ".join(
-        f"{quote(c)} = excluded.{quote(c)}" for c in updated
-    )
     stamp = ops.adapt_datetimefield_value(now)
-    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    params = [
-        (organization_id, new_uid(), stamp, stamp, stamp, False, "", *row[:7], ops.adapt_datefield_value(row[7]),
-         *row[8:])
-        for row in rows
-    ]  # fmt: skip
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY into a temporary table, then one INSERT … SELECT: per-row statements cost
-            # ~130 µs each on PostgreSQL, COPY a few.
-            cursor.execute(
-                f"CREATE TEMP TABLE metric_value_load AS SELECT {', '.join(map(quote, columns))} FROM {table} "  # noqa: S608
-                "WITH NO DATA"
-            )
-            with cursor.cursor.copy(
-                f"COPY metric_value_load ({', '.join(map(quote, columns))}) FROM STDIN"
-            ) as copy:
-                for row in params:
-                    copy.write_row(row)
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(map(quote, columns))}) "  # noqa: S608
-                f"SELECT {', '.join(map(quote, columns))} FROM metric_value_load" + tail
-            )
-            cursor.execute("DROP TABLE metric_value_load")
-        else:
-            # One row a statement through executemany (a prepared loop in SQLite): a multi-row
-            # VALUES list of thousands of placeholders costs more to parse than to run.
-            cursor.executemany(head + placeholder + tail, params)
+    upsert(
+        MetricValue._meta.db_table, columns, VALUE_KEY, updated,
+        ((organization_id, new_uid(), stamp, stamp, stamp, False, "", *row[:7], ops.adapt_datefield_value(row[7]),
+          *row[8:]) for row in rows),
+    )  # fmt: skip
 
 
 def full_recompute(organization_id: int, progress: Progress = _noop) -> RecomputeResult:

@@ -161,45 +161,92 @@ def within(qs: QuerySet, scope: Scope, datetime_day: bool = True) -> QuerySet:
 
 @dataclass(frozen=True)
 class Measure:
-    """A count or sum over one queryset of evidence, per cell."""
+    """A count or sum per cell over evidence: a base queryset, the condition a row must meet
+    and, for sums, the value summed. Measures over the same base are computed by one GROUP BY
+    (``grouped_cells``), with one aggregate per condition, so the engine scans each table once."""
 
     name: str
     label: str
     description: str
     record: str  # what the drill-down lists: commit, pull_request, deployment, work_item, incident
-    rows: Callable[[int], QuerySet]
-    kind: str = "count"  # or "sum" (of ``val``)
+    base: Callable[[int], QuerySet]  # annotated eng, vkey, day and rid
+    when: Callable[[int], Q] | None = None
+    value: Callable[[], object] | None = None  # an expression: makes the measure a sum
     datetime_day: bool = True
     distinct: bool = False
+
+    @property
+    def kind(self) -> str:
+        return "sum" if self.value is not None else "count"
+
+    def rows(self, organization_id: int) -> QuerySet:
+        qs = self.base(organization_id)
+        if self.when is not None:
+            qs = qs.filter(self.when(organization_id))
+        return qs.annotate(val=self.value()) if self.value is not None else qs
 
     def _scoped(self, organization_id: int, scope: Scope) -> QuerySet:
         return within(self.rows(organization_id), scope, self.datetime_day)
 
     def cells(self, organization_id: int, scope: Scope) -> dict[tuple, CellAggregate]:
-        month = MonthOf("day")
-        hashed = ExpressionWrapper(
-            Mod(F("rid") * HASH_MULTIPLIER, HASH_PRIME), output_field=BigIntegerField()
-        )
-        value = Sum("val") if self.kind == "sum" else Count("rid", distinct=self.distinct)
-        grouped = (
-            self._scoped(organization_id, scope)
-            .annotate(month=month)
-            .values("eng", "vkey", "month")
-            .annotate(v=value, n=Count("rid", distinct=self.distinct), s=Sum("rid"), h=Sum(hashed))
-            .order_by()
-        )
-        out = {}
-        for row in grouped:
-            out[(row["eng"], row["vkey"], month_value(row["month"]))] = CellAggregate(
-                float(row["v"] or 0), row["n"], int(row["s"] or 0), int(row["h"] or 0)
-            )
-        return out
+        return grouped_cells(organization_id, scope, [self])[self.name]
 
     def record_ids(self, organization_id: int, scope: Scope, vendor_key: int) -> list[int]:
         qs = self._scoped(organization_id, scope).filter(vkey=vendor_key)
         if self.distinct:
             return sorted(set(qs.values_list("rid", flat=True)))
         return sorted(qs.values_list("rid", flat=True))
+
+
+def grouped_cells(organization_id: int, scope: Scope, measures: list[Measure]) -> dict[str, dict]:
+    """Measures sharing one base, per cell, from a single GROUP BY: each measure's condition
+    becomes a FILTER on its aggregates (measures with the same condition share their count and
+    digest). Distinct measures count and digest each record once (a commit with two authors of
+    one vendor)."""
+    base = measures[0]
+    assert all(m.base is base.base and m.datetime_day == base.datetime_day for m in measures)
+    hashed = ExpressionWrapper(Mod(F("rid") * HASH_MULTIPLIER, HASH_PRIME), output_field=BigIntegerField())
+    aggregates, names = {}, {}
+    conditions: dict[tuple, str] = {}
+    for i, measure in enumerate(measures):
+        when = Q(measure.when(organization_id)) if measure.when is not None else None
+        key = (measure.when, measure.distinct)
+        if key not in conditions:
+            tag = conditions[key] = f"c{len(conditions)}"
+            aggregates[f"{tag}_n"] = Count("rid", distinct=measure.distinct, filter=when)
+            aggregates[f"{tag}_s"] = Sum("rid", distinct=measure.distinct, filter=when)
+            aggregates[f"{tag}_h"] = Sum(hashed, distinct=measure.distinct, filter=when)
+        if measure.value is not None:
+            aggregates[f"v{i}"] = Sum(measure.value(), filter=when)
+        names[measure.name] = (conditions[key], i)
+    grouped = (
+        within(base.base(organization_id), scope, base.datetime_day)
+        .annotate(month=MonthOf("day"))
+        .values("eng", "vkey", "month")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    out: dict[str, dict] = {m.name: {} for m in measures}
+    for row in grouped:
+        key = (row["eng"], row["vkey"], month_value(row["month"]))
+        for measure in measures:
+            tag, i = names[measure.name]
+            n = row[f"{tag}_n"]
+            if not n:
+                continue
+            value = row[f"v{i}"] if measure.value is not None else n
+            out[measure.name][key] = CellAggregate(
+                float(value or 0), n, int(row[f"{tag}_s"] or 0), int(row[f"{tag}_h"] or 0)
+            )
+    return out
+
+
+def measure_groups() -> list[list[Measure]]:
+    """The catalogue's measures grouped by base: one query each."""
+    groups: dict[Callable, list[Measure]] = {}
+    for measure in MEASURES.values():
+        groups.setdefault(measure.base, []).append(measure)
+    return list(groups.values())
 
 
 def _vkey():
@@ -209,52 +256,36 @@ def _vkey():
 # --- git ---------------------------------------------------------------------------------
 
 
-def _contributions(organization_id: int, authors_only: bool = True) -> QuerySet:
-    qs = Contribution.objects.filter(
+def contributions(organization_id: int) -> QuerySet:
+    # Authors and co-authors; merge commits and bots left out.
+    return Contribution.objects.filter(
         organization_id=organization_id, status__in=ATTRIBUTED, is_bot=False, commit__parent_count__lte=1
-    )
-    if authors_only:
-        qs = qs.filter(role=Contribution.Role.AUTHOR)
-    return qs.annotate(eng=F("repository__engagement_id"), vkey=_vkey(), day=F("authored_date"))
+    ).annotate(eng=F("repository__engagement_id"), vkey=_vkey(), day=F("authored_date"), rid=F("commit_id"))
 
 
-def commits_rows(organization_id: int) -> QuerySet:
-    # Authors and co-authors: a pair-programmed commit counts for each one's vendor.
-    return _contributions(organization_id, authors_only=False).annotate(rid=F("commit_id"))
+def _authored(organization_id: int) -> Q:
+    return Q(role=Contribution.Role.AUTHOR)
 
 
-def changed_lines_rows(organization_id: int) -> QuerySet:
-    return _contributions(organization_id).annotate(
-        rid=F("commit_id"), val=F("commit__additions") + F("commit__deletions")
-    )
+def _authored_line_passed(organization_id: int) -> Q:
+    return Q(role=Contribution.Role.AUTHOR, commit__rework_lines__isnull=False)
 
 
-def rework_rows(organization_id: int) -> QuerySet:
-    return (
-        _contributions(organization_id)
-        .filter(commit__rework_lines__isnull=False)
-        .annotate(rid=F("commit_id"), val=F("commit__rework_lines"))
-    )
+def _lines():
+    return F("commit__additions") + F("commit__deletions")
 
 
-def rework_base_rows(organization_id: int) -> QuerySet:
-    return (
-        _contributions(organization_id)
-        .filter(commit__rework_lines__isnull=False)
-        .annotate(rid=F("commit_id"), val=F("commit__additions") + F("commit__deletions"))
-    )
+def _rework():
+    return F("commit__rework_lines")
 
 
-def reverted_commits_rows(organization_id: int) -> QuerySet:
-    # Attributed to the author of the reverted change, not to whoever reverted it.
+def reverted_contributions(organization_id: int) -> QuerySet:
+    # Attributed to the author of the reverted change, not to whoever reverted it. A query of its
+    # own: the revert lookup is a probe per row, and only authored rows need it.
     reverted = Commit.objects.filter(
         repository_id=OuterRef("repository_id"), reverts_sha=OuterRef("commit__sha")
     )
-    return _contributions(organization_id).filter(Exists(reverted)).annotate(rid=F("commit_id"))
-
-
-def authored_commits_rows(organization_id: int) -> QuerySet:
-    return _contributions(organization_id).annotate(rid=F("commit_id"))
+    return contributions(organization_id).filter(role=Contribution.Role.AUTHOR).filter(Exists(reverted))
 
 
 # --- pull requests -------------------------------------------------------------------------
@@ -274,11 +305,7 @@ def _merged(organization_id: int) -> QuerySet:
     )
 
 
-def merged_prs_rows(organization_id: int) -> QuerySet:
-    return _merged(organization_id)
-
-
-def closed_prs_rows(organization_id: int) -> QuerySet:
+def closed_prs(organization_id: int) -> QuerySet:
     return (
         _prs(organization_id)
         .filter(state__in=(PullRequest.State.MERGED, PullRequest.State.CLOSED))
@@ -294,17 +321,15 @@ def _review_by_other(**extra) -> QuerySet:
     )
 
 
-def approved_merged_prs_rows(organization_id: int) -> QuerySet:
-    approvals = _review_by_other(state=Review.State.APPROVED, is_comment=False)
-    return _merged(organization_id).filter(Exists(approvals))
+def _approved(organization_id: int) -> Q:
+    return Q(Exists(_review_by_other(state=Review.State.APPROVED, is_comment=False)))
 
 
-def changes_requested_prs_rows(organization_id: int) -> QuerySet:
-    by_client = _review_by_other(state=Review.State.CHANGES_REQUESTED, status="inhouse")
-    return closed_prs_rows(organization_id).filter(Exists(by_client))
+def _changes_requested(organization_id: int) -> Q:
+    return Q(Exists(_review_by_other(state=Review.State.CHANGES_REQUESTED, status="inhouse")))
 
 
-def reverted_prs_rows(organization_id: int) -> QuerySet:
+def _reverted_prs(organization_id: int) -> Q:
     """Merged PRs reverted by a commit ("This reverts commit <merge sha>") or by a merged
     ``Revert "<title>"`` PR of the same project. Revert PRs are few: their originals are looked
     up once by title, so no row is compared with every other row."""
@@ -327,15 +352,13 @@ def reverted_prs_rows(organization_id: int) -> QuerySet:
         ).values_list("id", "connection_id", "title")
         if (connection_id, title) in originals
     ]
-    return _merged(organization_id).filter(
-        (Q(merge_commit_sha__in=reverting) & ~Q(merge_commit_sha="")) | Q(id__in=titled)
-    )
+    return (Q(merge_commit_sha__in=reverting) & ~Q(merge_commit_sha="")) | Q(id__in=titled)
 
 
 # --- work items ----------------------------------------------------------------------------
 
 
-def resolved_items_rows(organization_id: int) -> QuerySet:
+def resolved_items(organization_id: int) -> QuerySet:
     return WorkItem.objects.filter(
         organization_id=organization_id,
         status__in=ATTRIBUTED,
@@ -349,31 +372,31 @@ MEASURES: dict[str, Measure] = {
     m.name: m
     for m in [
         Measure("commits", "Commits", "Commits by vendor authors and co-authors (bots and merges excluded)",
-                "commit", commits_rows, datetime_day=False, distinct=True),
+                "commit", contributions, datetime_day=False, distinct=True),
         Measure("authored_commits", "Authored commits", "Commits whose author is vendor staff",
-                "commit", authored_commits_rows, datetime_day=False),
+                "commit", contributions, _authored, datetime_day=False),
         Measure("changed_lines", "Changed lines", "Lines added plus deleted by vendor-authored commits",
-                "commit", changed_lines_rows, kind="sum", datetime_day=False),
+                "commit", contributions, _authored, _lines, datetime_day=False),
         Measure("rework_lines", "Rework lines", "Changed lines rewriting lines written < 21 days before",
-                "commit", rework_rows, kind="sum", datetime_day=False),
+                "commit", contributions, _authored_line_passed, _rework, datetime_day=False),
         Measure("rework_base_lines", "Lines checked for rework", "Changed lines of commits the line pass has seen",
-                "commit", rework_base_rows, kind="sum", datetime_day=False),
+                "commit", contributions, _authored_line_passed, _lines, datetime_day=False),
         Measure("reverted_commits", "Reverted commits", "Vendor-authored commits later reverted",
-                "commit", reverted_commits_rows, datetime_day=False),
+                "commit", reverted_contributions, datetime_day=False),
         Measure("merged_prs", "Merged PRs", "Pull requests by vendor authors merged in the period",
-                "pull_request", merged_prs_rows),
-        Measure("closed_prs", "Closed PRs", "Pull requests merged or closed unmerged in the period",
-                "pull_request", closed_prs_rows),
+                "pull_request", _merged),
         Measure("approved_merged_prs", "Approved merged PRs",
                 "Merged PRs with an approval by someone other than the author (bots excluded)",
-                "pull_request", approved_merged_prs_rows),
+                "pull_request", _merged, _approved),
+        Measure("reverted_prs", "Reverted PRs", "Merged PRs later reverted (revert commit or revert PR)",
+                "pull_request", _merged, _reverted_prs),
+        Measure("closed_prs", "Closed PRs", "Pull requests merged or closed unmerged in the period",
+                "pull_request", closed_prs),
         Measure("changes_requested_prs", "PRs with changes requested",
                 "Closed PRs on which a client reviewer requested changes", "pull_request",
-                changes_requested_prs_rows),
-        Measure("reverted_prs", "Reverted PRs", "Merged PRs later reverted (revert commit or revert PR)",
-                "pull_request", reverted_prs_rows),
+                closed_prs, _changes_requested),
         Measure("resolved_items", "Resolved work items", "Work items resolved by vendor staff",
-                "work_item", resolved_items_rows),
+                "work_item", resolved_items),
     ]
 }  # fmt: skip
 
@@ -560,7 +583,11 @@ class Duration:
     label: str
     description: str
     record: str
-    collect: Callable[[int, Scope], list[Sample]] = field(repr=False)
+    # Reads this duration's samples, and those of durations read by the same query: name -> samples.
+    collect: Callable[[int, Scope], dict[str, list[Sample]]] = field(repr=False)
+
+    def samples(self, organization_id: int, scope: Scope) -> list[Sample]:
+        return self.collect(organization_id, scope)[self.name]
 
 
 def _hours(delta: datetime.timedelta) -> float:
@@ -587,24 +614,29 @@ def _first_deploys(organization_id: int, scope: Scope) -> QuerySet:
     return rows
 
 
-def _deployed_samples(organization_id: int, scope: Scope, start_field: str) -> list[Sample]:
+def deployed_samples(organization_id: int, scope: Scope) -> dict[str, list[Sample]]:
+    """Lead time (first production deployment containing the merge commit − the PR's first
+    commit, the host's, which survives squash merges) and deploy time (that deployment −
+    merged), in the month of the deployment: one read of the PRs for both."""
     first_deploy = dict(_first_deploys(organization_id, scope).values_list("sha", "first"))
     rows = (
         _merged(organization_id)
         .exclude(merge_commit_sha="")
-        .filter(**{f"{start_field}__isnull": False})
         .filter(merge_commit_sha__in=_first_deploys(organization_id, scope).values("sha"))
     )
-    out = []
-    for rid, eng, vkey, sha, started in rows.values_list(
-        "rid", "eng", "vkey", "merge_commit_sha", start_field
+    out = {"lead_time": [], "deploy_time": []}
+    for rid, eng, vkey, sha, first_commit, merged in rows.values_list(
+        "rid", "eng", "vkey", "merge_commit_sha", "first_commit_at", "merged_at"
     ):
         deployed = first_deploy.get(sha)
-        if deployed is None or deployed < started:
+        if deployed is None:
             continue
         month = _month(deployed)
-        if _in_scope(scope, month, eng):
-            out.append(Sample(rid, eng, vkey, month, _hours(deployed - started)))
+        if not _in_scope(scope, month, eng):
+            continue
+        for name, started in (("lead_time", first_commit), ("deploy_time", merged)):
+            if started is not None and deployed >= started:
+                out[name].append(Sample(rid, eng, vkey, month, _hours(deployed - started)))
     return out
 
 
@@ -616,12 +648,6 @@ def _in_scope(scope: Scope, month: datetime.date, eng: int) -> bool:
 
 def _month(moment: datetime.datetime) -> datetime.date:
     return month_start(moment.astimezone(datetime.UTC).date())
-
-
-def lead_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
-    """First production deployment containing the merge commit − the PR's first commit (the
-    host's, which survives squash merges); in the month of that deployment."""
-    return _deployed_samples(organization_id, scope, "first_commit_at")
 
 
 def _merged_in_scope(organization_id: int, scope: Scope) -> QuerySet:
@@ -650,27 +676,34 @@ def coding_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
     return _samples(rows.annotate(month=MonthOf("day"), hours=Hours("created_at", "first_commit_at")))
 
 
-def pickup_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
-    rows = _merged_in_scope(organization_id, scope).annotate(response=_first_response())
-    started = Coalesce("ready_at", "created_at")
-    return _samples(
-        rows.filter(response__isnull=False).annotate(month=MonthOf("day"), hours=Hours("response", started))
+def response_samples(organization_id: int, scope: Scope) -> dict[str, list[Sample]]:
+    """Pickup time (first review or comment by someone else − ready for review) and review time
+    (merged − that first response): the first response is looked up once per PR for both."""
+    rows = (
+        _merged_in_scope(organization_id, scope)
+        .annotate(response=_first_response())
+        .filter(response__isnull=False)
+        .annotate(
+            month=MonthOf("day"),
+            pickup=Hours("response", Coalesce("ready_at", "created_at")),
+            review=Hours("day", "response"),
+        )
     )
-
-
-def review_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
-    rows = _merged_in_scope(organization_id, scope).annotate(response=_first_response())
-    return _samples(
-        rows.filter(response__isnull=False).annotate(month=MonthOf("day"), hours=Hours("day", "response"))
-    )
-
-
-def deploy_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
-    return _deployed_samples(organization_id, scope, "merged_at")
+    out = {"pickup_time": [], "review_time": []}
+    for rid, eng, vkey, month, pickup, review in rows.values_list(
+        "rid", "eng", "vkey", "month", "pickup", "review"
+    ):
+        month = month_value(month)
+        # Negatives dropped: a clock skew between systems is not a negative duration.
+        if pickup is not None and pickup >= 0:
+            out["pickup_time"].append(Sample(rid, eng, vkey, month, pickup))
+        if review is not None and review >= 0:
+            out["review_time"].append(Sample(rid, eng, vkey, month, review))
+    return out
 
 
 def issue_lead_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
-    rows = within(resolved_items_rows(organization_id), scope)
+    rows = within(resolved_items(organization_id), scope)
     return _samples(rows.annotate(month=MonthOf("day"), hours=Hours("day", "created_at")))
 
 
@@ -703,20 +736,41 @@ def recovery_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
     return out
 
 
+def _single(name: str) -> Callable[[int, Scope], dict[str, list[Sample]]]:
+    def collect(organization_id: int, scope: Scope) -> dict[str, list[Sample]]:
+        return {name: SINGLE_SAMPLES[name](organization_id, scope)}
+
+    return collect
+
+
+SINGLE_SAMPLES = {
+    "coding_time": coding_time_samples,
+    "issue_lead_time": issue_lead_time_samples,
+    "recovery_time": recovery_time_samples,
+}
+
 DURATIONS: dict[str, Duration] = {
     d.name: d
     for d in [
         Duration("lead_time", "Lead time for changes", "First production deployment − first commit of the PR",
-                 "pull_request", lead_time_samples),
-        Duration("coding_time", "PR coding time", "PR created − first commit", "pull_request", coding_time_samples),
+                 "pull_request", deployed_samples),
+        Duration("coding_time", "PR coding time", "PR created − first commit", "pull_request", _single("coding_time")),
         Duration("pickup_time", "PR pickup time",
-                 "First review or comment by someone else − ready for review", "pull_request", pickup_time_samples),
-        Duration("review_time", "PR review time", "Merged − first review", "pull_request", review_time_samples),
+                 "First review or comment by someone else − ready for review", "pull_request", response_samples),
+        Duration("review_time", "PR review time", "Merged − first review", "pull_request", response_samples),
         Duration("deploy_time", "PR deploy time", "First production deployment − merged", "pull_request",
-                 deploy_time_samples),
+                 deployed_samples),
         Duration("issue_lead_time", "Issue lead time", "Resolved − created, work items resolved by the vendor",
-                 "work_item", issue_lead_time_samples),
+                 "work_item", _single("issue_lead_time")),
         Duration("recovery_time", "Failed deployment recovery time",
-                 "Incident resolved − failed deployment finished", "incident", recovery_time_samples),
+                 "Incident resolved − failed deployment finished", "incident", _single("recovery_time")),
     ]
 }  # fmt: skip
+
+
+def duration_groups() -> list[tuple[list[Duration], Callable[[int, Scope], dict[str, list[Sample]]]]]:
+    """Durations by the collector that reads them: one query each."""
+    groups: dict[Callable, list[Duration]] = {}
+    for duration in DURATIONS.values():
+        groups.setdefault(duration.collect, []).append(duration)
+    return [(durations, collect) for collect, durations in groups.items()]

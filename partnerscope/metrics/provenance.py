@@ -131,7 +131,7 @@ def evidence_for(value: MetricValue, kpi: Kpi) -> Provenance:
     groups, n, s, h = [], 0, 0, 0
     if kpi.kind == "duration":
         duration = DURATIONS[kpi.duration]
-        samples = [x for x in duration.collect(org, scope) if x.vkey == vkey]
+        samples = [x for x in duration.samples(org, scope) if x.vkey == vkey]
         ids = [x.rid for x in samples]
         hours = {x.rid: x.hours for x in samples}
         groups.append(

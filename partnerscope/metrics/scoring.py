@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
+from django.db import connection
 from django.utils import timezone
 
 from partnerscope.metrics import periods
+from partnerscope.metrics.bulk import upsert
 from partnerscope.metrics.kpis import catalogue
 from partnerscope.metrics.measures import EVERYTHING, Scope
 from partnerscope.metrics.models import Alert, Criterion, MetricValue, Score, ScorecardTemplate
@@ -95,12 +98,29 @@ def score_cell(criteria: list[Criterion], values: dict[str, MetricValue], kpis: 
     return ScoreResult(score, standing, rank, weights, sample, rows)
 
 
+class StoredValue(NamedTuple):
+    """The fields of a stored value scoring reads: the engine scores tens of thousands of
+    values a run, and model instances for them cost more than the scoring."""
+
+    kpi: str
+    value: float | None
+    status: str
+    sample: int
+    excluded: bool
+
+
+SCORE_KEY = ("template_id", "engagement_key", "vendor_key", "period_kind", "period_start")
+SCORE_UPDATED = ("score", "standing", "standing_rank", "weight_with_data", "sample", "computed_at")
+
+
 def rescore(organization_id: int, scope: Scope = EVERYTHING) -> tuple[int, int]:
     """Recompute stored scores of every template in ``scope``; raise alerts. Returns counts."""
     kpis = catalogue(organization_id)
     templates = list(ScorecardTemplate.objects.filter(organization_id=organization_id))
     scores = alerts = 0
     now = timezone.now()
+    ops = connection.ops
+    stamp = ops.adapt_datetimefield_value(now)
     for template in templates:
         criteria = list(Criterion.objects.filter(template=template))
         if not criteria:
@@ -112,31 +132,28 @@ def rescore(organization_id: int, scope: Scope = EVERYTHING) -> tuple[int, int]:
             values = values.filter(period_start__gte=scope.start)
         if scope.end:
             values = values.filter(period_start__lt=scope.end)
-        cells: dict[tuple, dict[str, MetricValue]] = defaultdict(dict)
-        for value in values:
-            cells[(value.engagement_key, value.vendor_key, value.period_kind, value.period_start)][
-                value.kpi
-            ] = value
+        cells: dict[tuple, dict[str, StoredValue]] = defaultdict(dict)
+        for eng_key, vkey, kind, start, *stored in values.values_list(
+            "engagement_key", "vendor_key", "period_kind", "period_start", "kpi", "value", "status", "sample",
+            "excluded",
+        ):  # fmt: skip
+            cells[(eng_key, vkey, kind, start)][stored[0]] = StoredValue(*stored)
         rows, results = [], {}
         for (eng_key, vkey, kind, start), named in sorted(cells.items()):
             result = score_cell(criteria, named, kpis, template.bands)
             rows.append(
-                Score(
-                    organization_id=organization_id, template=template, engagement_id=eng_key or None,
-                    engagement_key=eng_key, vendor_id=vkey or None, vendor_key=vkey, period_kind=kind,
-                    period_start=start, score=result.score, standing=result.standing,
-                    standing_rank=result.rank, weight_with_data=result.weight_with_data,
-                    sample=result.sample, computed_at=now,
-                )
+                (organization_id, template.id, eng_key or None, eng_key, vkey or None, vkey, kind,
+                 ops.adapt_datefield_value(start), result.score, result.standing, result.rank,
+                 result.weight_with_data, result.sample, stamp)
             )  # fmt: skip
             results[(eng_key, vkey, kind, start)] = result
-        Score.objects.bulk_create(
-            rows,
-            batch_size=2000,
-            update_conflicts=True,
-            unique_fields=["template", "engagement_key", "vendor_key", "period_kind", "period_start"],
-            update_fields=["score", "standing", "standing_rank", "weight_with_data", "sample", "computed_at"],
-        )
+        upsert(
+            Score._meta.db_table,
+            ("organization_id", "template_id", "engagement_id", "engagement_key", "vendor_id", "vendor_key",
+             "period_kind", "period_start", "score", "standing", "standing_rank", "weight_with_data", "sample",
+             "computed_at"),
+            SCORE_KEY, SCORE_UPDATED, rows,
+        )  # fmt: skip
         scores += len(rows)
         # Alerts only for the current and the previous period: a first computation over years
         # of history must not flood anyone with drops that are long over.

@@ -241,3 +241,32 @@ def test_vendor_scores_give_other_apps_the_latest_standing_and_no_history_as_abs
     assert alpha.template == "Standard vendor scorecard" and alpha.sample == stored.sample
     # Beta Works has evidence (Max Mover's July commit) but no criterion with data: no history.
     assert computed.vendor_b.id not in scores
+
+
+@pytest.mark.django_db
+def test_full_recompute_analyses_evidence_tables_postgresql_has_never_analysed():
+    # A database restored from a dump starts with no statistics and empty change counters;
+    # without them PostgreSQL plans nested loops over millions of rows.
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("table statistics are PostgreSQL's")
+    with connection.cursor() as cursor:
+        # What a restore leaves: the tables' counters and analysis times reset.
+        cursor.execute(
+            "SELECT pg_stat_reset_single_table_counters(relid) FROM pg_stat_user_tables WHERE relname = ANY(%s)",
+            [list(engine.EVIDENCE_TABLES)],
+        )
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_user_tables WHERE relname = ANY(%s) "
+            "AND last_analyze IS NULL AND last_autoanalyze IS NULL AND n_mod_since_analyze = 0",
+            [list(engine.EVIDENCE_TABLES)],
+        )
+        assert cursor.fetchone() == (len(engine.EVIDENCE_TABLES),)
+        engine.refresh_statistics()
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # a transaction reads statistics once, cached
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_user_tables WHERE relname = ANY(%s) AND last_analyze IS NOT NULL",
+            [list(engine.EVIDENCE_TABLES)],
+        )
+        assert cursor.fetchone() == (len(engine.EVIDENCE_TABLES),)
