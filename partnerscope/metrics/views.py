@@ -4,6 +4,8 @@ templates, custom KPIs, disputes, alerts and webhooks. Thin: builders read store
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -260,16 +262,48 @@ def compare(request, org_slug):
             if (cell := comparison.cells.get((kpi.key, key))) is not None and cell.shown is not None
         ]  # fmt: skip
         charts_svg.append((kpi, charts.svg(charts.bars_spec(points, unit=kpi.unit)) if points else ""))
-    table = [
-        {"kpi": kpi, "cells": [comparison.cells.get((kpi.key, key)) for key, _ in comparison.columns]}
-        for kpi in comparison.kpis
-    ]
-    fte_row = [comparison.fte.get(key) for key, _ in comparison.columns]
     context = {
-        "section": SECTION, "comparison": comparison, "charts": charts_svg, "table": table, "fte_row": fte_row, "kinds": periods.KINDS, "kind": kind,
+        "section": SECTION, "comparison": comparison, "charts": charts_svg,
+        "rows": _comparison_rows(comparison, org_slug), "kinds": periods.KINDS, "kind": kind,
         "label": periods.label(kind, start), "all_kpis": kpis, "chosen": chosen,
     }  # fmt: skip
     return render(request, "metrics/compare.html", context)
+
+
+@dataclass
+class ShownCell:
+    text: str = ""
+    interval: str = ""
+    note: str = ""
+    url: str = ""
+
+
+def _comparison_rows(comparison, org_slug: str) -> list[dict]:
+    """One row per vendor (and the baseline), one cell per KPI, formatted here: the page
+    can hold sixty vendors, and per-cell template tags and URL reversals were most of its cost."""
+    value_url = reverse("metric_value", args=[org_slug, "uid"]).removesuffix("uid/")
+    rows = []
+    for key, name in comparison.columns:
+        cells = []
+        for kpi in comparison.kpis:
+            cell = comparison.cells.get((kpi.key, key))
+            if cell is None or cell.shown is None:
+                cells.append(ShownCell())
+                continue
+            note = f"n = {cell.value.sample}"
+            if cell.value.status == MetricValue.Status.INSUFFICIENT:
+                note += ", not enough data"
+            cells.append(
+                ShownCell(
+                    f"{cell.shown:.2f}",
+                    f"{cell.low:.1f}–{cell.high:.1f}" if cell.low is not None else "",
+                    note,
+                    f"{value_url}{cell.value.uid}/",
+                )
+            )
+        fte = comparison.fte.get(key)
+        rows.append({"name": name, "baseline": key == 0, "fte": f"{fte:.1f}" if fte else "—", "cells": cells})
+    return rows
 
 
 @requires(Perm.VIEW)

@@ -151,6 +151,13 @@ def test_compare_shows_raw_values_with_intervals_and_the_baseline(computed):
     assert [name for _, name in comparison.columns][-1] == "In-house baseline"
     cell = comparison.cells[("review_discipline", computed.vendor_a.id)]
     assert cell.shown == pytest.approx(400 / 7) and cell.low < cell.shown < cell.high
+    # The row as shown: the value links to its drill-down, with interval and sample.
+    page = response.content.decode()
+    row = page[page.index(f"<strong>{computed.vendor_a.name}</strong>") :].split("</tr>")[0]
+    drill_down = url("metric_value", cell.value.uid).split("?")[0]
+    assert f'<a href="{drill_down}">57.14</a>' in row
+    assert f"{cell.low:.1f}–{cell.high:.1f}" in row and "n = 7" in row
+    assert "<strong>In-house baseline</strong>" in page
     assert client_for(computed, "vendor_a").get(url("compare")).status_code == 404
 
 
