@@ -14,19 +14,24 @@ from partnerscope.orgs.permissions import check_perm
 from partnerscope.orgs.roles import Perm
 
 
+def fail_abandoned(active, message: str) -> None:
+    """Mark the runs of ``active`` (queued or running) whose process is gone as failed, so a
+    new run can start: a killed worker must not block its source for ever."""
+    model = active.model
+    for stale in active:
+        if stale.is_abandoned():
+            model.objects.filter(pk=stale.pk).update(
+                status=model.Status.FAILED, finished_at=timezone.now(), message=message
+            )
+
+
 def queue_run(model, source, *, field: str, user=None, claim: bool = False):
     """A new queued run of ``source`` (named by ``field`` on the run), unless one is already
     queued or running. Call inside a transaction. ``claim``: this process runs it itself (the
     command line), so if it dies the next sync can tell the run was abandoned."""
     type(source).objects.select_for_update().filter(pk=source.pk).first()
     active = model.objects.filter(**{field: source}, status__in=[model.Status.QUEUED, model.Status.RUNNING])
-    for stale in active:
-        if stale.is_abandoned():
-            model.objects.filter(pk=stale.pk).update(
-                status=model.Status.FAILED,
-                finished_at=timezone.now(),
-                message="Interrupted: the process running it stopped. The next sync resumes where it was.",
-            )
+    fail_abandoned(active, "Interrupted: the process running it stopped. The next sync resumes where it was.")
     if active.all().exists():  # a fresh query: the loop above cached the rows it marked
         raise ValidationError(f"A sync of this {field} is already queued or running.")
     run = model.objects.create(

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from partnerscope.evidence.connectors.secrets import encrypt_token
 from partnerscope.evidence.connectors.urlguard import UnsafeURL, check_url
+from partnerscope.evidence.runs import fail_abandoned
 from partnerscope.metrics import engine
 from partnerscope.metrics.expressions import ExpressionError, parse
 from partnerscope.metrics.kpis import BUILTIN, FORMULA_NAMES, catalogue
@@ -48,11 +49,7 @@ def start_recompute(
             organization_id=membership.organization_id,
             status__in=[MetricsRun.Status.QUEUED, MetricsRun.Status.RUNNING],
         )
-        for stale in active:
-            if stale.is_abandoned():
-                MetricsRun.objects.filter(pk=stale.pk).update(
-                    status=MetricsRun.Status.FAILED, finished_at=timezone.now(), message="Interrupted."
-                )
+        fail_abandoned(active, "Interrupted: the process running it stopped.")
         if full and active.filter(full=True).exists():
             raise ValidationError("A full recompute is already queued or running.")
         run = MetricsRun.objects.create(

@@ -270,3 +270,27 @@ def test_full_recompute_analyses_evidence_tables_postgresql_has_never_analysed()
             [list(engine.EVIDENCE_TABLES)],
         )
         assert cursor.fetchone() == (len(engine.EVIDENCE_TABLES),)
+
+
+def test_a_recompute_whose_worker_died_does_not_block_the_next(world):
+    import socket
+    import subprocess
+
+    from django.core.exceptions import ValidationError
+
+    from partnerscope.metrics.models import MetricsRun
+    from partnerscope.metrics.services import start_recompute
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid no process has any more
+    dead = MetricsRun.objects.create(
+        organization=world.org, full=True, status=MetricsRun.Status.RUNNING, worker_host=socket.gethostname(),
+        worker_pid=gone.pid,
+    )  # fmt: skip
+    run = start_recompute(membership=world.owner_m, enqueue=False)
+    dead.refresh_from_db()
+    assert dead.status == MetricsRun.Status.FAILED and dead.message.startswith("Interrupted")
+    # A live full run still blocks another.
+    with pytest.raises(ValidationError, match="already queued or running"):
+        start_recompute(membership=world.owner_m, enqueue=False)
+    assert run.status == MetricsRun.Status.QUEUED
