@@ -121,6 +121,17 @@ BUILTIN: dict[str, Kpi] = {
         Kpi("rework_rate", "Code rework rate", 1, "ratio", "%", -1,
             "Changed lines that rewrite lines written less than 21 days before ÷ changed lines", "LinearB",
             formula="rework_lines / rework_base_lines", sample_measure="authored_commits", group="Quality"),
+        Kpi("defect_density", "Defect density", 1, "ratio", "per 1k changed lines", -1,
+            "Bugs reported in the period and assigned to vendor staff ÷ thousands of lines changed by "
+            "vendor-authored commits", "METRICS.md", formula="bugs / changed_lines * 1000",
+            sample_measure="authored_commits", group="Quality"),
+        Kpi("bugs_per_merged_pr", "Bugs per merged PR", 1, "ratio", "per merged PR", -1,
+            "Bugs reported in the period and assigned to vendor staff ÷ merged vendor PRs", "METRICS.md",
+            formula="bugs / merged_prs", sample_measure="merged_prs", group="Quality"),
+        Kpi("ci_failure_rate", "CI failure rate", 1, "rate", "%", -1,
+            "Failed CI runs (workflow runs, pipelines) triggered by vendor staff ÷ finished runs; production "
+            "deployments count in the change failure rate instead", "METRICS.md (test and CI signals)",
+            numerator="failed_ci_runs", denominator="ci_runs", group="Quality"),
         Kpi("review_discipline", "Review discipline", 1, "rate", "%", 1,
             "Merged PRs with an approving review by someone other than the author (bots excluded) ÷ merged "
             "PRs", "METRICS.md (DevLake counts the author's own comments)", numerator="approved_merged_prs",

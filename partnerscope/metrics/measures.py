@@ -368,6 +368,43 @@ def resolved_items(organization_id: int) -> QuerySet:
     ).annotate(eng=F("connection__engagement_id"), vkey=_vkey(), rid=F("id"), day=F("resolved_at"))
 
 
+def reported_items(organization_id: int) -> QuerySet:
+    # Work items by the day they were reported; attributed like every work item (assignee at the
+    # last change, else reporter), so a bug assigned to vendor staff is the vendor's.
+    return WorkItem.objects.filter(
+        organization_id=organization_id, status__in=ATTRIBUTED, is_bot=False
+    ).annotate(eng=F("connection__engagement_id"), vkey=_vkey(), rid=F("id"), day=F("created_at"))
+
+
+BUG_TYPES = ("bug", "defect")
+
+
+def _bug(organization_id: int) -> Q:
+    condition = Q()
+    for name in BUG_TYPES:
+        condition |= Q(item_type__iexact=name)
+    return condition
+
+
+# --- CI runs -----------------------------------------------------------------------------------
+
+
+def ci_runs(organization_id: int) -> QuerySet:
+    """Finished CI runs (workflow runs, pipelines) triggered by attributed people. Production
+    deployments are not CI runs: the change failure rate counts those."""
+    return Deployment.objects.filter(
+        organization_id=organization_id,
+        kind__in=(Deployment.Kind.WORKFLOW_RUN, Deployment.Kind.PIPELINE),
+        outcome__in=(Deployment.Outcome.SUCCESS, Deployment.Outcome.FAILURE),
+        status__in=ATTRIBUTED,
+        is_bot=False,
+    ).annotate(eng=F("connection__engagement_id"), vkey=_vkey(), rid=F("id"), day=_done_at())
+
+
+def _failed_run(organization_id: int) -> Q:
+    return Q(outcome=Deployment.Outcome.FAILURE)
+
+
 MEASURES: dict[str, Measure] = {
     m.name: m
     for m in [
@@ -397,6 +434,12 @@ MEASURES: dict[str, Measure] = {
                 closed_prs, _changes_requested),
         Measure("resolved_items", "Resolved work items", "Work items resolved by vendor staff",
                 "work_item", resolved_items),
+        Measure("bugs", "Bugs reported", "Work items of type bug or defect reported in the period, assigned to "
+                "vendor staff", "work_item", reported_items, _bug),
+        Measure("ci_runs", "CI runs", "Finished CI runs (workflow runs, pipelines) triggered by vendor staff",
+                "deployment", ci_runs),
+        Measure("failed_ci_runs", "Failed CI runs", "Of those, runs that failed", "deployment", ci_runs,
+                _failed_run),
     ]
 }  # fmt: skip
 

@@ -12,6 +12,9 @@ March 2024, engagement A (vendor Alpha Soft), GitHub project of ana-alpha:
 * PR #2 was squash-merged: its first commit (host API) is 2024-03-10 00:00, 24 h before it was
   created; its lead time runs from that first commit.
 
+CI: ana's runs in March, 6 finished of which 2 failed, one cancelled; a bot's failed run.
+Work items reported in March, assigned to ana: "Bug", "bug", "Defect" and a "Story".
+
 Git, engagement A's repository, March 2024: ana authors four commits (one co-authored by ida,
 one later reverted by ida's revert commit), a bot commits once. Max Mover moves from Alpha to
 Beta on 2024-07-01: his commit of 2024-06-30 counts for Alpha, that of 2024-07-01 for Beta.
@@ -26,7 +29,7 @@ import pytest
 from partnerscope.engagements.models import Identity
 from partnerscope.engagements.services import save_roster_record
 from partnerscope.evidence.attribution import attribute_repository
-from partnerscope.evidence.connectors.store import store_deployments, store_pull_requests
+from partnerscope.evidence.connectors.store import store_deployments, store_pull_requests, store_work_items
 from partnerscope.evidence.models import (
     Commit,
     Connection,
@@ -49,6 +52,16 @@ def review(external_id: str, login: str, state: str, when: datetime.datetime, *,
     return {
         "external_id": external_id, "state": state, "is_comment": is_comment, "submitted_at": when,
         "comment_count": 0, "actor": login, "acted_on": when.date(), "is_bot": bot,
+    }  # fmt: skip
+
+
+def work_item(key: str, item_type: str, when: datetime.datetime, login: str = "ana-alpha") -> dict:
+    return {
+        "key": key, "external_id": key, "title": f"Item {key}", "url": "", "item_type": item_type,
+        "priority": "Medium", "workflow_status": "In Progress", "category": "in_progress", "resolution": "",
+        "created_at": when, "updated_at": when, "resolved_at": None, "assignee": login, "reporter": login,
+        "sprint": "", "fix_versions": [], "labels": [], "links": [], "is_incident": False, "actor": login,
+        "acted_on": when.date(), "is_bot": False, "events": [],
     }  # fmt: skip
 
 
@@ -118,6 +131,21 @@ def evidence(world):
     store_deployments(
         connection, [deployment("d1", at(20)), deployment("d2", at(25)), deployment("d3", at(26), "failure")]
     )
+    # CI runs in March: ana's six finished runs, two failed; a cancelled run and a bot's failed
+    # run are not counted (nor is the failed production deployment d3: not a CI run).
+    runs = [("r1", "success"), ("r2", "success"), ("r3", "failure"), ("r4", "success"), ("r5", "failure"),
+            ("r6", "success"), ("r7", "cancelled")]  # fmt: skip
+    store_deployments(
+        connection,
+        [{**deployment(key, at(10 + i), outcome), "kind": "workflow_run", "environment": "", "is_production": False}
+         for i, (key, outcome) in enumerate(runs)]
+        + [{**deployment("r8", at(18), "failure"), "kind": "workflow_run", "environment": "",
+            "is_production": False, "actor": "dependabot[bot]", "is_bot": True}],
+    )  # fmt: skip
+    # Work items reported in March, assigned to ana: two bugs, a "Defect" (a bug by another
+    # name), a story; none resolved, so issue lead time is untouched.
+    store_work_items(connection, [work_item(key, kind, at(12)) for key, kind in
+                                  (("B-1", "Bug"), ("B-2", "bug"), ("B-3", "Defect"), ("S-1", "Story"))])  # fmt: skip
     d1, d2 = (Deployment.objects.get(connection=connection, external_id=x) for x in ("d1", "d2"))
     for dep, numbers in ((d1, (2, 3, 4)), (d2, (5,))):
         for number in numbers:

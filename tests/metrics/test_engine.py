@@ -103,6 +103,25 @@ def test_git_kpis_with_co_authors_bots_and_reverts(computed):
     assert rework.value == pytest.approx(10 / 60)  # only commits the line pass has seen
 
 
+def test_ci_failure_rate_counts_finished_runs_not_deployments_nor_bots(computed):
+    v = value(computed, "ci_failure_rate")
+    assert (v.numerator, v.denominator, v.sample, v.status) == (2, 6, 6, "ok")
+    assert (v.ci_low, v.ci_high) == tuple(pytest.approx(x) for x in wilson(2, 6))
+    # The failed production deployment d3 still counts nowhere but where it belongs: not a CI run.
+    assert value(computed, "change_failure_rate").denominator == 2
+
+
+def test_defect_density_per_changed_lines_and_per_merged_pr(computed):
+    density = value(computed, "defect_density")
+    assert density.value == pytest.approx(3 / 110 * 1000)  # B-1, B-2, B-3 over Alpha's 110 lines
+    assert density.sample == 4  # ana's authored commits
+    per_pr = value(computed, "bugs_per_merged_pr")
+    assert per_pr.value == pytest.approx(3 / 7)  # seven merged PRs (#1-#7) in March
+    # A month with changed lines and no bug reported is 0 bugs, data, not "no data".
+    june = value(computed, "defect_density", start=datetime.date(2024, 6, 1))
+    assert (june.value, june.status) == (0.0, "insufficient")
+
+
 def test_a_vendor_move_splits_at_the_assignment_date(computed):
     alpha_june = CellMeasures.objects.get(
         organization=computed.org,
