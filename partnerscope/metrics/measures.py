@@ -49,6 +49,7 @@ from partnerscope.evidence.models import (
     DeploymentCommit,
     Incident,
     PullRequest,
+    Repository,
     Review,
     WorkItem,
 )
@@ -279,13 +280,22 @@ def _rework():
     return F("commit__rework_lines")
 
 
+def reverting_commits(organization_id: int) -> QuerySet:
+    """Commits that revert another ("This reverts commit <sha>"), read through the
+    (repository, reverts_sha) index one repository at a time: a percent of the commits, found
+    without reading the others."""
+    return Commit.objects.filter(repository__organization_id=organization_id, reverts_sha__gt="")
+
+
 def reverted_contributions(organization_id: int) -> QuerySet:
-    # Attributed to the author of the reverted change, not to whoever reverted it. A query of its
-    # own: the revert lookup is a probe per row, and only authored rows need it.
+    # Attributed to the author of the reverted change, not to whoever reverted it. The reverted
+    # commits are found from the few reverting ones (a probe of the unique (repository, sha)
+    # each), not by probing for a revert of every commit.
     reverted = Commit.objects.filter(
-        repository_id=OuterRef("repository_id"), reverts_sha=OuterRef("commit__sha")
-    )
-    return contributions(organization_id).filter(role=Contribution.Role.AUTHOR).filter(Exists(reverted))
+        repository_id=OuterRef("repository_id"), sha=OuterRef("reverts_sha")
+    ).values("id")[:1]
+    targets = reverting_commits(organization_id).annotate(target=Subquery(reverted)).values("target")
+    return contributions(organization_id).filter(role=Contribution.Role.AUTHOR, commit_id__in=targets)
 
 
 # --- pull requests -------------------------------------------------------------------------
@@ -335,9 +345,7 @@ def _reverted_prs(organization_id: int) -> Q:
     up once by title, so no row is compared with every other row."""
     from partnerscope.evidence.connectors.derive import REVERT_TITLE
 
-    reverting = (
-        Commit.objects.filter(organization_id=organization_id).exclude(reverts_sha="").values("reverts_sha")
-    )
+    reverting = reverting_commits(organization_id).values("reverts_sha")
     originals = set()
     for connection_id, title in PullRequest.objects.filter(
         organization_id=organization_id, state=PullRequest.State.MERGED, title__startswith='Revert "'
@@ -490,33 +498,53 @@ def production_deployments(organization_id: int, scope: Scope) -> QuerySet:
     return qs
 
 
+# Up to this many shipped shas, the changes behind them are looked up by index, per engagement;
+# beyond it (a full recompute) one scan of the tables is cheaper than that many probes.
+PROBE_LIMIT = 5000
+
+
 def deployment_vendors(organization_id: int, deployments: QuerySet) -> dict[int, set[int]]:
     """Deployment id -> vendor keys whose changes it shipped: through the merge commits of
     attributed pull requests and the commits of attributed contributions."""
-    shipped = DeploymentCommit.objects.filter(deployment_id__in=deployments.values("id"))
+    shipped = list(
+        DeploymentCommit.objects.filter(deployment_id__in=deployments.values("id")).values_list(
+            "deployment_id", "sha", "deployment__connection_id", "deployment__connection__engagement_id"
+        )
+    )
+    prs = PullRequest.objects.filter(organization_id=organization_id, status__in=ATTRIBUTED, is_bot=False)
+    contributions = Contribution.objects.filter(
+        organization_id=organization_id, status__in=ATTRIBUTED, is_bot=False
+    )
+    if len(shipped) <= PROBE_LIMIT:
+        by_connection, by_engagement = defaultdict(set), defaultdict(set)
+        for _, sha, connection_id, engagement_id in shipped:
+            by_connection[connection_id].add(sha)
+            by_engagement[engagement_id].add(sha)
+        # The (connection, merge_commit_sha) and unique (repository, sha) indexes, one probe a sha.
+        pr_match = Q(pk__in=[])
+        for connection_id, shas in by_connection.items():
+            pr_match |= Q(connection_id=connection_id, merge_commit_sha__in=shas)
+        commit_match = Q(pk__in=[])
+        for engagement_id, shas in by_engagement.items():
+            repositories = Repository.objects.filter(
+                organization_id=organization_id, engagement_id=engagement_id
+            )
+            commit_match |= Q(repository_id__in=repositories.values("id"), sha__in=shas)
+        prs = prs.filter(pr_match)
+        contributions = contributions.filter(commit_id__in=Commit.objects.filter(commit_match).values("id"))
+    else:
+        shipped_shas = DeploymentCommit.objects.filter(deployment_id__in=deployments.values("id")).values(
+            "sha"
+        )
+        prs = prs.filter(merge_commit_sha__in=shipped_shas)
+        contributions = contributions.filter(commit__sha__in=shipped_shas)
     by_sha: dict[str, set[int]] = defaultdict(set)
-    prs = (
-        PullRequest.objects.filter(
-            organization_id=organization_id, status__in=ATTRIBUTED, is_bot=False,
-            merge_commit_sha__in=shipped.values("sha"),
-        )
-        .annotate(vkey=_vkey())
-        .values_list("merge_commit_sha", "vkey")
-    )  # fmt: skip
-    for sha, vkey in prs:
+    for sha, vkey in prs.annotate(vkey=_vkey()).values_list("merge_commit_sha", "vkey"):
         by_sha[sha].add(vkey)
-    commits = (
-        Contribution.objects.filter(
-            organization_id=organization_id, status__in=ATTRIBUTED, is_bot=False,
-            commit__sha__in=shipped.values("sha"),
-        )
-        .annotate(vkey=_vkey())
-        .values_list("commit__sha", "vkey")
-    )  # fmt: skip
-    for sha, vkey in commits:
+    for sha, vkey in contributions.annotate(vkey=_vkey()).values_list("commit__sha", "vkey"):
         by_sha[sha].add(vkey)
     out: dict[int, set[int]] = defaultdict(set)
-    for deployment_id, sha in shipped.values_list("deployment_id", "sha"):
+    for deployment_id, sha, _, _ in shipped:
         out[deployment_id] |= by_sha.get(sha, set())
     return out
 
@@ -638,17 +666,31 @@ def _hours(delta: datetime.timedelta) -> float:
     return delta.total_seconds() / 3600
 
 
+def _shipped_in_scope(organization_id: int, scope: Scope) -> QuerySet:
+    deployments = Deployment.objects.filter(
+        organization_id=organization_id, is_production=True, outcome=Deployment.Outcome.SUCCESS
+    ).annotate(day=_done_at())
+    if scope.start:
+        deployments = deployments.filter(day__gte=_aware(scope.start))
+    if scope.end:
+        deployments = deployments.filter(day__lt=_aware(scope.end))
+    return DeploymentCommit.objects.filter(deployment_id__in=deployments.values("id")).values("sha")
+
+
 def _first_deploys(organization_id: int, scope: Scope) -> QuerySet:
     """(sha, first successful production deployment time) for the shas whose first deployment
     falls in the scope's months: lead and deploy times belong to the month of that deployment."""
-    rows = (
-        DeploymentCommit.objects.filter(
-            organization_id=organization_id,
-            deployment__is_production=True,
-            deployment__outcome=Deployment.Outcome.SUCCESS,
-        )
-        .values("sha")
-        .annotate(first=Min(Coalesce("deployment__finished_at", "deployment__created_at")))
+    rows = DeploymentCommit.objects.filter(
+        organization_id=organization_id,
+        deployment__is_production=True,
+        deployment__outcome=Deployment.Outcome.SUCCESS,
+    )
+    if scope.start or scope.end:
+        # A sha first deployed in scope is shipped by a deployment in scope: only those shas
+        # are grouped (an incremental recompute then reads a few rows, not every deployment).
+        rows = rows.filter(sha__in=_shipped_in_scope(organization_id, scope))
+    rows = rows.values("sha").annotate(
+        first=Min(Coalesce("deployment__finished_at", "deployment__created_at"))
     )
     if scope.start:
         rows = rows.filter(first__gte=_aware(scope.start))

@@ -313,3 +313,26 @@ def test_a_recompute_whose_worker_died_does_not_block_the_next(world):
     with pytest.raises(ValidationError, match="already queued or running"):
         start_recompute(membership=world.owner_m, enqueue=False)
     assert run.status == MetricsRun.Status.QUEUED
+
+
+@pytest.mark.parametrize("probe_limit", [5000, 0])
+def test_deployments_find_their_vendors_by_index_probe_and_by_scan_alike(evidence, monkeypatch, probe_limit):
+    # A deployment in April ships ana's direct commit a1 (no PR): the vendor comes from the
+    # commit's contribution. Small scopes look shas up by index, large ones by a scan.
+    from partnerscope.evidence.models import Connection, Deployment, DeploymentCommit
+    from partnerscope.metrics import measures
+
+    monkeypatch.setattr(measures, "PROBE_LIMIT", probe_limit)
+    connection = Connection.objects.get(engagement=evidence.engagement_a)
+    april = datetime.datetime(2024, 4, 3, tzinfo=datetime.UTC)
+    deployment = Deployment.objects.create(
+        organization=evidence.org, connection=connection, external_id="d-april", kind="deployment",
+        environment="production", is_production=True, outcome="success", created_at=april, finished_at=april,
+        updated_at=april, actor="", actor_kind="github", acted_on=april.date(),
+    )  # fmt: skip
+    DeploymentCommit.objects.create(organization=evidence.org, deployment=deployment, sha="a1")
+    engine.full_recompute(evidence.org.id)
+    shipped = value(evidence, "deployment_frequency", start=datetime.date(2024, 4, 1))
+    assert shipped.sample == 1
+    march = value(evidence, "change_failure_rate")
+    assert (march.numerator, march.denominator) == (1, 2)
