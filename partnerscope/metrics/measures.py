@@ -107,7 +107,7 @@ class MonthOf(Func):
     output_field = CharField()
 
     def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="strftime('%%Y-%%m-01', %(expressions)s)", **extra)
+        return self.as_sql(compiler, connection, template="strftime('%%%%Y-%%%%m-01', %(expressions)s)", **extra)
 
     def as_postgresql(self, compiler, connection, **extra):
         return self.as_sql(
@@ -498,9 +498,11 @@ def production_deployments(organization_id: int, scope: Scope) -> QuerySet:
     return qs
 
 
-# Up to this many shipped shas, the changes behind them are looked up by index, per engagement;
-# beyond it (a full recompute) one scan of the tables is cheaper than that many probes.
-PROBE_LIMIT = 5000
+# The changes behind shipped shas are looked up by index probes (a sha per repository of the
+# deployment's engagement) up to this many probes; beyond it (a full recompute) one scan of the
+# tables is cheaper. SHA_LIMIT keeps the lists under SQLite's 32,766 bound parameters.
+PROBE_LIMIT = 500_000
+SHA_LIMIT = 20_000
 
 
 def deployment_vendors(organization_id: int, deployments: QuerySet) -> dict[int, set[int]]:
@@ -511,37 +513,50 @@ def deployment_vendors(organization_id: int, deployments: QuerySet) -> dict[int,
             "deployment_id", "sha", "deployment__connection_id", "deployment__connection__engagement_id"
         )
     )
-    prs = PullRequest.objects.filter(organization_id=organization_id, status__in=ATTRIBUTED, is_bot=False)
-    contributions = Contribution.objects.filter(
-        organization_id=organization_id, status__in=ATTRIBUTED, is_bot=False
-    )
-    if len(shipped) <= PROBE_LIMIT:
-        by_connection, by_engagement = defaultdict(set), defaultdict(set)
-        for _, sha, connection_id, engagement_id in shipped:
-            by_connection[connection_id].add(sha)
-            by_engagement[engagement_id].add(sha)
-        # The (connection, merge_commit_sha) and unique (repository, sha) indexes, one probe a sha.
-        pr_match = Q(pk__in=[])
+    by_connection, by_engagement = defaultdict(set), defaultdict(set)
+    for _, sha, connection_id, engagement_id in shipped:
+        by_connection[connection_id].add(sha)
+        by_engagement[engagement_id].add(sha)
+    repositories = defaultdict(list)
+    for repository_id, engagement_id in Repository.objects.filter(
+        organization_id=organization_id, engagement_id__in=[e for e in by_engagement if e is not None]
+    ).values_list("id", "engagement_id"):
+        repositories[engagement_id].append(repository_id)
+    probes = sum(len(shas) * len(repositories[e]) for e, shas in by_engagement.items())
+    by_sha: dict[str, set[int]] = defaultdict(set)
+    if len(shipped) <= SHA_LIMIT and probes <= PROBE_LIMIT:
+        # Probes of the (connection, merge_commit_sha) and unique (repository, sha) indexes. The
+        # connections and repositories are this organization's (read above), so the queries
+        # are scoped without an organization filter, which would lead the planner to scan.
+        pr_match, commit_match = Q(pk__in=[]), Q(pk__in=[])
         for connection_id, shas in by_connection.items():
             pr_match |= Q(connection_id=connection_id, merge_commit_sha__in=shas)
-        commit_match = Q(pk__in=[])
         for engagement_id, shas in by_engagement.items():
-            repositories = Repository.objects.filter(
-                organization_id=organization_id, engagement_id=engagement_id
-            )
-            commit_match |= Q(repository_id__in=repositories.values("id"), sha__in=shas)
-        prs = prs.filter(pr_match)
-        contributions = contributions.filter(commit_id__in=Commit.objects.filter(commit_match).values("id"))
+            if repositories[engagement_id]:
+                commit_match |= Q(repository_id__in=repositories[engagement_id], sha__in=shas)
+        prs = PullRequest.objects.filter(pr_match, status__in=ATTRIBUTED, is_bot=False)
+        commit_shas = dict(Commit.objects.filter(commit_match).values_list("id", "sha"))
+        contributions = Contribution.objects.filter(
+            commit_id__in=commit_shas, status__in=ATTRIBUTED, is_bot=False
+        )
+        for commit_id, vkey in contributions.annotate(vkey=_vkey()).values_list("commit_id", "vkey"):
+            by_sha[commit_shas[commit_id]].add(vkey)
     else:
         shipped_shas = DeploymentCommit.objects.filter(deployment_id__in=deployments.values("id")).values(
             "sha"
         )
-        prs = prs.filter(merge_commit_sha__in=shipped_shas)
-        contributions = contributions.filter(commit__sha__in=shipped_shas)
-    by_sha: dict[str, set[int]] = defaultdict(set)
+        prs = PullRequest.objects.filter(
+            organization_id=organization_id,
+            status__in=ATTRIBUTED,
+            is_bot=False,
+            merge_commit_sha__in=shipped_shas,
+        )
+        contributions = Contribution.objects.filter(
+            organization_id=organization_id, status__in=ATTRIBUTED, is_bot=False, commit__sha__in=shipped_shas
+        )
+        for sha, vkey in contributions.annotate(vkey=_vkey()).values_list("commit__sha", "vkey"):
+            by_sha[sha].add(vkey)
     for sha, vkey in prs.annotate(vkey=_vkey()).values_list("merge_commit_sha", "vkey"):
-        by_sha[sha].add(vkey)
-    for sha, vkey in contributions.annotate(vkey=_vkey()).values_list("commit__sha", "vkey"):
         by_sha[sha].add(vkey)
     out: dict[int, set[int]] = defaultdict(set)
     for deployment_id, sha, _, _ in shipped:

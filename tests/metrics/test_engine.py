@@ -315,7 +315,7 @@ def test_a_recompute_whose_worker_died_does_not_block_the_next(world):
     assert run.status == MetricsRun.Status.QUEUED
 
 
-@pytest.mark.parametrize("probe_limit", [5000, 0])
+@pytest.mark.parametrize("probe_limit", [500_000, 0])
 def test_deployments_find_their_vendors_by_index_probe_and_by_scan_alike(evidence, monkeypatch, probe_limit):
     # A deployment in April ships ana's direct commit a1 (no PR): the vendor comes from the
     # commit's contribution. Small scopes look shas up by index, large ones by a scan.
@@ -336,3 +336,16 @@ def test_deployments_find_their_vendors_by_index_probe_and_by_scan_alike(evidenc
     assert shipped.sample == 1
     march = value(evidence, "change_failure_rate")
     assert (march.numerator, march.denominator) == (1, 2)
+
+
+def test_the_engine_runs_with_query_logging_on(computed):
+    # DEBUG (and every test capturing queries) logs each query with its parameters filled in;
+    # a bare "%" in the SQL would make that logging raise.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        engine.full_recompute(computed.org.id)
+    month_sql = "strftime('%Y-%m-01'" if connection.vendor == "sqlite" else "'YYYY-MM-01'"
+    assert any(month_sql in q["sql"] for q in queries.captured_queries)
+    assert value(computed, "review_discipline").numerator == 4

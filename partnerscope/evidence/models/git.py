@@ -298,6 +298,8 @@ class Contribution(EvidenceModel):
             models.Index(fields=["organization", "email"]),
             models.Index(fields=["repository", "status"]),
             models.Index(fields=["organization", "vendor", "authored_date"]),
+            # The metric engine reads a period of every vendor's work (an incremental recompute).
+            models.Index(fields=["organization", "authored_date"]),
         ]
 
     def __str__(self) -> str:

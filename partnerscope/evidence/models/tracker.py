@@ -183,6 +183,9 @@ class PullRequest(Attributed):
         indexes = [
             models.Index(fields=["organization", "vendor", "created_at"]),
             models.Index(fields=["connection", "merge_commit_sha"]),
+            # The metric engine reads the PRs merged or closed in a period (incremental recompute).
+            models.Index(fields=["organization", "merged_at"]),
+            models.Index(fields=["organization", "closed_at"]),
         ]
 
     def __str__(self) -> str:
@@ -257,7 +260,12 @@ class WorkItem(Attributed):
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["connection", "key"], name="unique_work_item")]
-        indexes = [models.Index(fields=["organization", "vendor", "created_at"])]
+        indexes = [
+            models.Index(fields=["organization", "vendor", "created_at"]),
+            # The metric engine reads the items reported or resolved in a period.
+            models.Index(fields=["organization", "created_at"]),
+            models.Index(fields=["organization", "resolved_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.key} {self.title[:60]}"
