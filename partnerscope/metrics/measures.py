@@ -107,7 +107,9 @@ class MonthOf(Func):
     output_field = CharField()
 
     def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="strftime('%%%%Y-%%%%m-01', %(expressions)s)", **extra)
+        return self.as_sql(
+            compiler, connection, template="strftime('%%%%Y-%%%%m-01', %(expressions)s)", **extra
+        )
 
     def as_postgresql(self, compiler, connection, **extra):
         return self.as_sql(

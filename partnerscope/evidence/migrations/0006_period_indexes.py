@@ -4,33 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('engagements', '0003_identity_value_help'),
-        ('evidence', '0005_work_item_fix_versions'),
-        ('orgs', '0002_initial'),
-        ('vendors', '0001_initial'),
+        ("engagements", "0003_identity_value_help"),
+        ("evidence", "0005_work_item_fix_versions"),
+        ("orgs", "0002_initial"),
+        ("vendors", "0001_initial"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='contribution',
-            index=models.Index(fields=['organization', 'authored_date'], name='evidence_co_organiz_d04f52_idx'),
+            model_name="contribution",
+            index=models.Index(
+                fields=["organization", "authored_date"], name="evidence_co_organiz_d04f52_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='pullrequest',
-            index=models.Index(fields=['organization', 'merged_at'], name='evidence_pu_organiz_ddd67a_idx'),
+            model_name="pullrequest",
+            index=models.Index(fields=["organization", "merged_at"], name="evidence_pu_organiz_ddd67a_idx"),
         ),
         migrations.AddIndex(
-            model_name='pullrequest',
-            index=models.Index(fields=['organization', 'closed_at'], name='evidence_pu_organiz_99fb32_idx'),
+            model_name="pullrequest",
+            index=models.Index(fields=["organization", "closed_at"], name="evidence_pu_organiz_99fb32_idx"),
         ),
         migrations.AddIndex(
-            model_name='workitem',
-            index=models.Index(fields=['organization', 'created_at'], name='evidence_wo_organiz_93dd58_idx'),
+            model_name="workitem",
+            index=models.Index(fields=["organization", "created_at"], name="evidence_wo_organiz_93dd58_idx"),
         ),
         migrations.AddIndex(
-            model_name='workitem',
-            index=models.Index(fields=['organization', 'resolved_at'], name='evidence_wo_organiz_e21a89_idx'),
+            model_name="workitem",
+            index=models.Index(fields=["organization", "resolved_at"], name="evidence_wo_organiz_e21a89_idx"),
         ),
     ]
