@@ -172,8 +172,10 @@ class Measure:
     label: str
     description: str
     record: str  # what the drill-down lists: commit, pull_request, deployment, work_item, incident
-    base: Callable[[int], QuerySet]  # annotated eng, vkey, day and rid
-    when: Callable[[int], Q] | None = None
+    # Both take (organization id, scope): the scope lets them use an index where ``within``
+    # (which filters on the annotated ``day``) cannot.
+    base: Callable[[int, Scope], QuerySet]  # annotated eng, vkey, day and rid
+    when: Callable[[int, Scope], Q] | None = None
     value: Callable[[], object] | None = None  # an expression: makes the measure a sum
     datetime_day: bool = True
     distinct: bool = False
@@ -182,14 +184,14 @@ class Measure:
     def kind(self) -> str:
         return "sum" if self.value is not None else "count"
 
-    def rows(self, organization_id: int) -> QuerySet:
-        qs = self.base(organization_id)
+    def rows(self, organization_id: int, scope: Scope = EVERYTHING) -> QuerySet:
+        qs = self.base(organization_id, scope)
         if self.when is not None:
-            qs = qs.filter(self.when(organization_id))
+            qs = qs.filter(self.when(organization_id, scope))
         return qs.annotate(val=self.value()) if self.value is not None else qs
 
     def _scoped(self, organization_id: int, scope: Scope) -> QuerySet:
-        return within(self.rows(organization_id), scope, self.datetime_day)
+        return within(self.rows(organization_id, scope), scope, self.datetime_day)
 
     def cells(self, organization_id: int, scope: Scope) -> dict[tuple, CellAggregate]:
         return grouped_cells(organization_id, scope, [self])[self.name]
@@ -212,7 +214,7 @@ def grouped_cells(organization_id: int, scope: Scope, measures: list[Measure]) -
     aggregates, names = {}, {}
     conditions: dict[tuple, str] = {}
     for i, measure in enumerate(measures):
-        when = Q(measure.when(organization_id)) if measure.when is not None else None
+        when = Q(measure.when(organization_id, scope)) if measure.when is not None else None
         key = (measure.when, measure.distinct)
         if key not in conditions:
             tag = conditions[key] = f"c{len(conditions)}"
@@ -223,7 +225,7 @@ def grouped_cells(organization_id: int, scope: Scope, measures: list[Measure]) -
             aggregates[f"v{i}"] = Sum(measure.value(), filter=when)
         names[measure.name] = (conditions[key], i)
     grouped = (
-        within(base.base(organization_id), scope, base.datetime_day)
+        within(base.base(organization_id, scope), scope, base.datetime_day)
         .annotate(month=MonthOf("day"))
         .values("eng", "vkey", "month")
         .annotate(**aggregates)
@@ -259,18 +261,18 @@ def _vkey():
 # --- git ---------------------------------------------------------------------------------
 
 
-def contributions(organization_id: int) -> QuerySet:
+def contributions(organization_id: int, scope: Scope = EVERYTHING) -> QuerySet:
     # Authors and co-authors; merge commits and bots left out.
     return Contribution.objects.filter(
         organization_id=organization_id, status__in=ATTRIBUTED, is_bot=False, commit__parent_count__lte=1
     ).annotate(eng=F("repository__engagement_id"), vkey=_vkey(), day=F("authored_date"), rid=F("commit_id"))
 
 
-def _authored(organization_id: int) -> Q:
+def _authored(organization_id: int, scope: Scope = EVERYTHING) -> Q:
     return Q(role=Contribution.Role.AUTHOR)
 
 
-def _authored_line_passed(organization_id: int) -> Q:
+def _authored_line_passed(organization_id: int, scope: Scope = EVERYTHING) -> Q:
     return Q(role=Contribution.Role.AUTHOR, commit__rework_lines__isnull=False)
 
 
@@ -289,7 +291,7 @@ def reverting_commits(organization_id: int) -> QuerySet:
     return Commit.objects.filter(repository__organization_id=organization_id, reverts_sha__gt="")
 
 
-def reverted_contributions(organization_id: int) -> QuerySet:
+def reverted_contributions(organization_id: int, scope: Scope = EVERYTHING) -> QuerySet:
     # Attributed to the author of the reverted change, not to whoever reverted it. The reverted
     # commits are found from the few reverting ones (a probe of the unique (repository, sha)
     # each), not by probing for a revert of every commit.
@@ -309,7 +311,7 @@ def _prs(organization_id: int) -> QuerySet:
     ).annotate(eng=F("connection__engagement_id"), vkey=_vkey(), rid=F("id"))
 
 
-def _merged(organization_id: int) -> QuerySet:
+def _merged(organization_id: int, scope: Scope = EVERYTHING) -> QuerySet:
     return (
         _prs(organization_id)
         .filter(state=PullRequest.State.MERGED, merged_at__isnull=False)
@@ -317,13 +319,24 @@ def _merged(organization_id: int) -> QuerySet:
     )
 
 
-def closed_prs(organization_id: int) -> QuerySet:
-    return (
-        _prs(organization_id)
-        .filter(state__in=(PullRequest.State.MERGED, PullRequest.State.CLOSED))
-        .annotate(day=Coalesce("closed_at", "merged_at"))
-        .filter(day__isnull=False)
-    )
+def closed_prs(organization_id: int, scope: Scope = EVERYTHING) -> QuerySet:
+    qs = _prs(organization_id).filter(state__in=(PullRequest.State.MERGED, PullRequest.State.CLOSED))
+    if scope.start or scope.end:
+        # The day is closed_at, or merged_at where the host leaves closed_at empty on a merge;
+        # said on the indexed columns too, a period's rows are read by index.
+        qs = qs.filter(
+            _between("closed_at", scope) | (Q(closed_at__isnull=True) & _between("merged_at", scope))
+        )
+    return qs.annotate(day=Coalesce("closed_at", "merged_at")).filter(day__isnull=False)
+
+
+def _between(field: str, scope: Scope) -> Q:
+    condition = Q()
+    if scope.start:
+        condition &= Q(**{f"{field}__gte": _aware(scope.start)})
+    if scope.end:
+        condition &= Q(**{f"{field}__lt": _aware(scope.end)})
+    return condition
 
 
 def _review_by_other(**extra) -> QuerySet:
@@ -333,42 +346,50 @@ def _review_by_other(**extra) -> QuerySet:
     )
 
 
-def _approved(organization_id: int) -> Q:
+def _approved(organization_id: int, scope: Scope = EVERYTHING) -> Q:
     return Q(Exists(_review_by_other(state=Review.State.APPROVED, is_comment=False)))
 
 
-def _changes_requested(organization_id: int) -> Q:
+def _changes_requested(organization_id: int, scope: Scope = EVERYTHING) -> Q:
     return Q(Exists(_review_by_other(state=Review.State.CHANGES_REQUESTED, status="inhouse")))
 
 
-def _reverted_prs(organization_id: int) -> Q:
+def _reverted_prs(organization_id: int, scope: Scope = EVERYTHING) -> Q:
     """Merged PRs reverted by a commit ("This reverts commit <merge sha>") or by a merged
     ``Revert "<title>"`` PR of the same project. Revert PRs are few: their originals are looked
     up once by title, so no row is compared with every other row."""
     from partnerscope.evidence.connectors.derive import REVERT_TITLE
 
     reverting = reverting_commits(organization_id).values("reverts_sha")
-    originals = set()
-    for connection_id, title in PullRequest.objects.filter(
+    # A revert is merged after the PR it reverts, so for PRs merged in scope only reverts merged
+    # since the scope's start matter (an incremental recompute reads a few by index).
+    reverts = PullRequest.objects.filter(
         organization_id=organization_id, state=PullRequest.State.MERGED, title__startswith='Revert "'
-    ).values_list("connection_id", "title"):
+    )
+    if scope.start:
+        reverts = reverts.filter(merged_at__gte=_aware(scope.start))
+    originals = set()
+    for connection_id, title in reverts.values_list("connection_id", "title"):
         match = REVERT_TITLE.match(title)
         if match:
             originals.add((connection_id, match.group(1)))
-    titled = [
-        pk
-        for pk, connection_id, title in PullRequest.objects.filter(
+    titled = []
+    if originals:
+        candidates = PullRequest.objects.filter(
             organization_id=organization_id, title__in={t for _, t in originals}
-        ).values_list("id", "connection_id", "title")
-        if (connection_id, title) in originals
-    ]
+        ).filter(_between("merged_at", scope))
+        titled = [
+            pk
+            for pk, connection_id, title in candidates.values_list("id", "connection_id", "title")
+            if (connection_id, title) in originals
+        ]
     return (Q(merge_commit_sha__in=reverting) & ~Q(merge_commit_sha="")) | Q(id__in=titled)
 
 
 # --- work items ----------------------------------------------------------------------------
 
 
-def resolved_items(organization_id: int) -> QuerySet:
+def resolved_items(organization_id: int, scope: Scope = EVERYTHING) -> QuerySet:
     return WorkItem.objects.filter(
         organization_id=organization_id,
         status__in=ATTRIBUTED,
@@ -378,7 +399,7 @@ def resolved_items(organization_id: int) -> QuerySet:
     ).annotate(eng=F("connection__engagement_id"), vkey=_vkey(), rid=F("id"), day=F("resolved_at"))
 
 
-def reported_items(organization_id: int) -> QuerySet:
+def reported_items(organization_id: int, scope: Scope = EVERYTHING) -> QuerySet:
     # Work items by the day they were reported; attributed like every work item (assignee at the
     # last change, else reporter), so a bug assigned to vendor staff is the vendor's.
     return WorkItem.objects.filter(
@@ -389,7 +410,7 @@ def reported_items(organization_id: int) -> QuerySet:
 BUG_TYPES = ("bug", "defect")
 
 
-def _bug(organization_id: int) -> Q:
+def _bug(organization_id: int, scope: Scope = EVERYTHING) -> Q:
     condition = Q()
     for name in BUG_TYPES:
         condition |= Q(item_type__iexact=name)
@@ -399,7 +420,7 @@ def _bug(organization_id: int) -> Q:
 # --- CI runs -----------------------------------------------------------------------------------
 
 
-def ci_runs(organization_id: int) -> QuerySet:
+def ci_runs(organization_id: int, scope: Scope = EVERYTHING) -> QuerySet:
     """Finished CI runs (workflow runs, pipelines) triggered by attributed people. Production
     deployments are not CI runs: the change failure rate counts those."""
     return Deployment.objects.filter(
@@ -411,7 +432,7 @@ def ci_runs(organization_id: int) -> QuerySet:
     ).annotate(eng=F("connection__engagement_id"), vkey=_vkey(), rid=F("id"), day=_done_at())
 
 
-def _failed_run(organization_id: int) -> Q:
+def _failed_run(organization_id: int, scope: Scope = EVERYTHING) -> Q:
     return Q(outcome=Deployment.Outcome.FAILURE)
 
 
