@@ -529,61 +529,66 @@ SHA_LIMIT = 20_000
 
 
 def deployment_vendors(organization_id: int, deployments: QuerySet) -> dict[int, set[int]]:
-    """Deployment id -> vendor keys whose changes it shipped: through the merge commits of
-    attributed pull requests and the commits of attributed contributions."""
+    """Deployment id -> vendor keys whose changes it shipped: the merge commits of attributed
+    pull requests (any of the organization's) and the commits of attributed contributions in
+    the repositories of the deployment's engagement."""
     shipped = list(
         DeploymentCommit.objects.filter(deployment_id__in=deployments.values("id")).values_list(
-            "deployment_id", "sha", "deployment__connection_id", "deployment__connection__engagement_id"
+            "deployment_id", "sha", "deployment__connection__engagement_id"
         )
     )
-    by_connection, by_engagement = defaultdict(set), defaultdict(set)
-    for _, sha, connection_id, engagement_id in shipped:
-        by_connection[connection_id].add(sha)
+    by_engagement = defaultdict(set)
+    for _, sha, engagement_id in shipped:
         by_engagement[engagement_id].add(sha)
     repositories = defaultdict(list)
     for repository_id, engagement_id in Repository.objects.filter(
         organization_id=organization_id, engagement_id__in=[e for e in by_engagement if e is not None]
     ).values_list("id", "engagement_id"):
         repositories[engagement_id].append(repository_id)
-    probes = sum(len(shas) * len(repositories[e]) for e, shas in by_engagement.items())
-    by_sha: dict[str, set[int]] = defaultdict(set)
-    if len(shipped) <= SHA_LIMIT and probes <= PROBE_LIMIT:
-        # Probes of the (connection, merge_commit_sha) and unique (repository, sha) indexes. The
-        # connections and repositories are this organization's (read above), so the queries
-        # are scoped without an organization filter, which would lead the planner to scan.
-        pr_match, commit_match = Q(pk__in=[]), Q(pk__in=[])
-        for connection_id, shas in by_connection.items():
-            pr_match |= Q(connection_id=connection_id, merge_commit_sha__in=shas)
-        for engagement_id, shas in by_engagement.items():
+    shas = {sha for _, sha, _ in shipped}
+    probes = sum(len(s) * len(repositories[e]) for e, s in by_engagement.items())
+    prs = PullRequest.objects.filter(organization_id=organization_id, status__in=ATTRIBUTED, is_bot=False)
+    by_pr: dict[str, set[int]] = defaultdict(set)  # sha -> vendor keys
+    by_commit: dict[tuple, set[int]] = defaultdict(set)  # (engagement, sha) -> vendor keys
+    if len(shas) <= SHA_LIMIT and probes <= PROBE_LIMIT:
+        # Index probes: (organization, merge_commit_sha) for pull requests, the unique
+        # (repository, sha) for commits, a sha per repository of the deployment's engagement.
+        prs = prs.filter(merge_commit_sha__in=shas)
+        commit_match = Q(pk__in=[])
+        for engagement_id, engagement_shas in by_engagement.items():
             if repositories[engagement_id]:
-                commit_match |= Q(repository_id__in=repositories[engagement_id], sha__in=shas)
-        prs = PullRequest.objects.filter(pr_match, status__in=ATTRIBUTED, is_bot=False)
-        commit_shas = dict(Commit.objects.filter(commit_match).values_list("id", "sha"))
+                commit_match |= Q(repository_id__in=repositories[engagement_id], sha__in=engagement_shas)
+        commits = {
+            pk: (engagement_id, sha)
+            for pk, engagement_id, sha in Commit.objects.filter(commit_match).values_list(
+                "id", "repository__engagement_id", "sha"
+            )
+        }
+        # The commits are this organization's (its repositories, read above): no organization
+        # filter here, which would lead the planner to scan every contribution instead.
         contributions = Contribution.objects.filter(
-            commit_id__in=commit_shas, status__in=ATTRIBUTED, is_bot=False
+            commit_id__in=commits, status__in=ATTRIBUTED, is_bot=False
         )
         for commit_id, vkey in contributions.annotate(vkey=_vkey()).values_list("commit_id", "vkey"):
-            by_sha[commit_shas[commit_id]].add(vkey)
+            by_commit[commits[commit_id]].add(vkey)
     else:
+        # A full recompute ships most shas: one scan of each table beats that many probes.
         shipped_shas = DeploymentCommit.objects.filter(deployment_id__in=deployments.values("id")).values(
             "sha"
         )
-        prs = PullRequest.objects.filter(
-            organization_id=organization_id,
-            status__in=ATTRIBUTED,
-            is_bot=False,
-            merge_commit_sha__in=shipped_shas,
-        )
+        prs = prs.filter(merge_commit_sha__in=shipped_shas)
         contributions = Contribution.objects.filter(
             organization_id=organization_id, status__in=ATTRIBUTED, is_bot=False, commit__sha__in=shipped_shas
         )
-        for sha, vkey in contributions.annotate(vkey=_vkey()).values_list("commit__sha", "vkey"):
-            by_sha[sha].add(vkey)
+        for engagement_id, sha, vkey in contributions.annotate(vkey=_vkey()).values_list(
+            "repository__engagement_id", "commit__sha", "vkey"
+        ):
+            by_commit[(engagement_id, sha)].add(vkey)
     for sha, vkey in prs.annotate(vkey=_vkey()).values_list("merge_commit_sha", "vkey"):
-        by_sha[sha].add(vkey)
+        by_pr[sha].add(vkey)
     out: dict[int, set[int]] = defaultdict(set)
-    for deployment_id, sha, _, _ in shipped:
-        out[deployment_id] |= by_sha.get(sha, set())
+    for deployment_id, sha, engagement_id in shipped:
+        out[deployment_id] |= by_pr.get(sha, set()) | by_commit.get((engagement_id, sha), set())
     return out
 
 
@@ -742,11 +747,14 @@ def deployed_samples(organization_id: int, scope: Scope) -> dict[str, list[Sampl
     commit, the host's, which survives squash merges) and deploy time (that deployment −
     merged), in the month of the deployment: one read of the PRs for both."""
     first_deploy = dict(_first_deploys(organization_id, scope).values_list("sha", "first"))
-    rows = (
-        _merged(organization_id)
-        .exclude(merge_commit_sha="")
-        .filter(merge_commit_sha__in=_first_deploys(organization_id, scope).values("sha"))
-    )
+    if not first_deploy:
+        return {"lead_time": [], "deploy_time": []}
+    rows = _merged(organization_id).exclude(merge_commit_sha="")
+    if len(first_deploy) <= SHA_LIMIT:
+        # A period's few shas: probes of the (organization, merge_commit_sha) index.
+        rows = rows.filter(merge_commit_sha__in=list(first_deploy))
+    else:
+        rows = rows.filter(merge_commit_sha__in=_first_deploys(organization_id, scope).values("sha"))
     out = {"lead_time": [], "deploy_time": []}
     for rid, eng, vkey, sha, first_commit, merged in rows.values_list(
         "rid", "eng", "vkey", "merge_commit_sha", "first_commit_at", "merged_at"

@@ -183,9 +183,11 @@ class PullRequest(Attributed):
         indexes = [
             models.Index(fields=["organization", "vendor", "created_at"]),
             models.Index(fields=["connection", "merge_commit_sha"]),
-            # The metric engine reads the PRs merged or closed in a period (incremental recompute).
+            # The metric engine reads the PRs merged or closed in a period (incremental recompute)
+            # and the PRs behind the merge commits a deployment shipped.
             models.Index(fields=["organization", "merged_at"]),
             models.Index(fields=["organization", "closed_at"]),
+            models.Index(fields=["organization", "merge_commit_sha"]),
         ]
 
     def __str__(self) -> str:
