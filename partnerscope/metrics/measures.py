@@ -141,6 +141,28 @@ class Hours(Func):
         )  # fmt: skip
 
 
+class Unindexed(Func):
+    """A column as a value no index can serve (``+column`` on SQLite). Reading a whole
+    organization, SQLite otherwise walks its organization index row by row and fetches each
+    row out of order: 6.3 s instead of a 0.8 s table scan for two million contributions.
+    PostgreSQL plans from statistics and gets the column as it is."""
+
+    output_field = BigIntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="+%(expressions)s", **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return compiler.compile(self.source_expressions[0])
+
+
+def of_organization(qs: QuerySet, organization_id: int, scope: Scope) -> QuerySet:
+    """The organization's rows; for an unbounded scope (a full recompute) read by table scan."""
+    if scope.start or scope.end:
+        return qs.filter(organization_id=organization_id)
+    return qs.alias(tenant=Unindexed("organization_id")).filter(tenant=organization_id)
+
+
 def month_value(value) -> datetime.date:
     if isinstance(value, str):
         return datetime.date.fromisoformat(value[:10])
@@ -263,9 +285,13 @@ def _vkey():
 
 def contributions(organization_id: int, scope: Scope = EVERYTHING) -> QuerySet:
     # Authors and co-authors; merge commits and bots left out.
-    return Contribution.objects.filter(
-        organization_id=organization_id, status__in=ATTRIBUTED, is_bot=False, commit__parent_count__lte=1
-    ).annotate(eng=F("repository__engagement_id"), vkey=_vkey(), day=F("authored_date"), rid=F("commit_id"))
+    return (
+        of_organization(Contribution.objects.all(), organization_id, scope)
+        .filter(status__in=ATTRIBUTED, is_bot=False, commit__parent_count__lte=1)
+        .annotate(
+            eng=F("repository__engagement_id"), vkey=_vkey(), day=F("authored_date"), rid=F("commit_id")
+        )
+    )
 
 
 def _authored(organization_id: int, scope: Scope = EVERYTHING) -> Q:
@@ -305,22 +331,24 @@ def reverted_contributions(organization_id: int, scope: Scope = EVERYTHING) -> Q
 # --- pull requests -------------------------------------------------------------------------
 
 
-def _prs(organization_id: int) -> QuerySet:
-    return PullRequest.objects.filter(
-        organization_id=organization_id, status__in=ATTRIBUTED, is_bot=False
-    ).annotate(eng=F("connection__engagement_id"), vkey=_vkey(), rid=F("id"))
+def _prs(organization_id: int, scope: Scope) -> QuerySet:
+    return (
+        of_organization(PullRequest.objects.all(), organization_id, scope)
+        .filter(status__in=ATTRIBUTED, is_bot=False)
+        .annotate(eng=F("connection__engagement_id"), vkey=_vkey(), rid=F("id"))
+    )
 
 
 def _merged(organization_id: int, scope: Scope = EVERYTHING) -> QuerySet:
     return (
-        _prs(organization_id)
+        _prs(organization_id, scope)
         .filter(state=PullRequest.State.MERGED, merged_at__isnull=False)
         .annotate(day=F("merged_at"))
     )
 
 
 def closed_prs(organization_id: int, scope: Scope = EVERYTHING) -> QuerySet:
-    qs = _prs(organization_id).filter(state__in=(PullRequest.State.MERGED, PullRequest.State.CLOSED))
+    qs = _prs(organization_id, scope).filter(state__in=(PullRequest.State.MERGED, PullRequest.State.CLOSED))
     if scope.start or scope.end:
         # The day is closed_at, or merged_at where the host leaves closed_at empty on a merge;
         # said on the indexed columns too, a period's rows are read by index.
@@ -390,21 +418,26 @@ def _reverted_prs(organization_id: int, scope: Scope = EVERYTHING) -> Q:
 
 
 def resolved_items(organization_id: int, scope: Scope = EVERYTHING) -> QuerySet:
-    return WorkItem.objects.filter(
-        organization_id=organization_id,
-        status__in=ATTRIBUTED,
-        is_bot=False,
-        category=WorkItem.Category.DONE,
-        resolved_at__isnull=False,
-    ).annotate(eng=F("connection__engagement_id"), vkey=_vkey(), rid=F("id"), day=F("resolved_at"))
+    return (
+        of_organization(WorkItem.objects.all(), organization_id, scope)
+        .filter(
+            status__in=ATTRIBUTED,
+            is_bot=False,
+            category=WorkItem.Category.DONE,
+            resolved_at__isnull=False,
+        )
+        .annotate(eng=F("connection__engagement_id"), vkey=_vkey(), rid=F("id"), day=F("resolved_at"))
+    )
 
 
 def reported_items(organization_id: int, scope: Scope = EVERYTHING) -> QuerySet:
     # Work items by the day they were reported; attributed like every work item (assignee at the
     # last change, else reporter), so a bug assigned to vendor staff is the vendor's.
-    return WorkItem.objects.filter(
-        organization_id=organization_id, status__in=ATTRIBUTED, is_bot=False
-    ).annotate(eng=F("connection__engagement_id"), vkey=_vkey(), rid=F("id"), day=F("created_at"))
+    return (
+        of_organization(WorkItem.objects.all(), organization_id, scope)
+        .filter(status__in=ATTRIBUTED, is_bot=False)
+        .annotate(eng=F("connection__engagement_id"), vkey=_vkey(), rid=F("id"), day=F("created_at"))
+    )
 
 
 BUG_TYPES = ("bug", "defect")
@@ -423,13 +456,16 @@ def _bug(organization_id: int, scope: Scope = EVERYTHING) -> Q:
 def ci_runs(organization_id: int, scope: Scope = EVERYTHING) -> QuerySet:
     """Finished CI runs (workflow runs, pipelines) triggered by attributed people. Production
     deployments are not CI runs: the change failure rate counts those."""
-    return Deployment.objects.filter(
-        organization_id=organization_id,
-        kind__in=(Deployment.Kind.WORKFLOW_RUN, Deployment.Kind.PIPELINE),
-        outcome__in=(Deployment.Outcome.SUCCESS, Deployment.Outcome.FAILURE),
-        status__in=ATTRIBUTED,
-        is_bot=False,
-    ).annotate(eng=F("connection__engagement_id"), vkey=_vkey(), rid=F("id"), day=_done_at())
+    return (
+        of_organization(Deployment.objects.all(), organization_id, scope)
+        .filter(
+            kind__in=(Deployment.Kind.WORKFLOW_RUN, Deployment.Kind.PIPELINE),
+            outcome__in=(Deployment.Outcome.SUCCESS, Deployment.Outcome.FAILURE),
+            status__in=ATTRIBUTED,
+            is_bot=False,
+        )
+        .annotate(eng=F("connection__engagement_id"), vkey=_vkey(), rid=F("id"), day=_done_at())
+    )
 
 
 def _failed_run(organization_id: int, scope: Scope = EVERYTHING) -> Q:
@@ -577,8 +613,8 @@ def deployment_vendors(organization_id: int, deployments: QuerySet) -> dict[int,
             "sha"
         )
         prs = prs.filter(merge_commit_sha__in=shipped_shas)
-        contributions = Contribution.objects.filter(
-            organization_id=organization_id, status__in=ATTRIBUTED, is_bot=False, commit__sha__in=shipped_shas
+        contributions = of_organization(Contribution.objects.all(), organization_id, EVERYTHING).filter(
+            status__in=ATTRIBUTED, is_bot=False, commit__sha__in=shipped_shas
         )
         for engagement_id, sha, vkey in contributions.annotate(vkey=_vkey()).values_list(
             "repository__engagement_id", "commit__sha", "vkey"
@@ -723,10 +759,8 @@ def _shipped_in_scope(organization_id: int, scope: Scope) -> QuerySet:
 def _first_deploys(organization_id: int, scope: Scope) -> QuerySet:
     """(sha, first successful production deployment time) for the shas whose first deployment
     falls in the scope's months: lead and deploy times belong to the month of that deployment."""
-    rows = DeploymentCommit.objects.filter(
-        organization_id=organization_id,
-        deployment__is_production=True,
-        deployment__outcome=Deployment.Outcome.SUCCESS,
+    rows = of_organization(DeploymentCommit.objects.all(), organization_id, scope).filter(
+        deployment__is_production=True, deployment__outcome=Deployment.Outcome.SUCCESS
     )
     if scope.start or scope.end:
         # A sha first deployed in scope is shipped by a deployment in scope: only those shas
@@ -749,7 +783,7 @@ def deployed_samples(organization_id: int, scope: Scope) -> dict[str, list[Sampl
     first_deploy = dict(_first_deploys(organization_id, scope).values_list("sha", "first"))
     if not first_deploy:
         return {"lead_time": [], "deploy_time": []}
-    rows = _merged(organization_id).exclude(merge_commit_sha="")
+    rows = _merged(organization_id, scope).exclude(merge_commit_sha="")
     if len(first_deploy) <= SHA_LIMIT:
         # A period's few shas: probes of the (organization, merge_commit_sha) index.
         rows = rows.filter(merge_commit_sha__in=list(first_deploy))
@@ -782,7 +816,7 @@ def _month(moment: datetime.datetime) -> datetime.date:
 
 
 def _merged_in_scope(organization_id: int, scope: Scope) -> QuerySet:
-    qs = _merged(organization_id)
+    qs = _merged(organization_id, scope)
     qs = within(qs, scope)
     return qs
 
@@ -834,7 +868,7 @@ def response_samples(organization_id: int, scope: Scope) -> dict[str, list[Sampl
 
 
 def issue_lead_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
-    rows = within(resolved_items(organization_id), scope)
+    rows = within(resolved_items(organization_id, scope), scope)
     return _samples(rows.annotate(month=MonthOf("day"), hours=Hours("day", "created_at")))
 
 

@@ -349,3 +349,17 @@ def test_the_engine_runs_with_query_logging_on(computed):
     month_sql = "strftime('%Y-%m-01'" if connection.vendor == "sqlite" else "'YYYY-MM-01'"
     assert any(month_sql in q["sql"] for q in queries.captured_queries)
     assert value(computed, "review_discipline").numerator == 4
+
+
+def test_a_whole_organization_read_by_table_scan_is_still_only_that_organization(evidence):
+    from partnerscope.metrics.measures import EVERYTHING, of_organization
+    from partnerscope.vendors.models import Vendor
+
+    Vendor.objects.create(organization=evidence.other_org, name="Theirs")
+    march = Scope(start=MARCH, end=datetime.date(2024, 4, 1))
+    mine = set(Vendor.objects.filter(organization=evidence.org).values_list("id", flat=True))
+    for scope in (EVERYTHING, march):
+        assert (
+            set(of_organization(Vendor.objects.all(), evidence.org.id, scope).values_list("id", flat=True))
+            == mine
+        )
