@@ -35,6 +35,7 @@ from partnerscope.metrics.measures import (
     roster_cells,
 )
 from partnerscope.metrics.models import CellMeasures, DirtyCell, MetricValue
+from partnerscope.metrics.stats import SampleChunk
 
 Progress = Callable[[str, int, int], None]
 ALL = 0  # engagement_key of "all engagements of the vendor"; vendor_key 0 is in-house
@@ -82,15 +83,19 @@ def collect(organization_id: int, scope: Scope, progress: Progress = _noop):
         for key, aggregate in cells.items():
             month_measures[key][name] = aggregate
     done += 1
-    month_samples: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    month_lists: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for durations, read in timings:
         progress("Timing " + ", ".join(d.label.lower() for d in durations), done, steps)
         for name, samples in read(organization_id, scope).items():
             for sample in samples:
-                month_samples[(sample.eng, sample.vkey, sample.month)][name].append(
-                    (sample.hours, sample.rid)
-                )
+                month_lists[(sample.eng, sample.vkey, sample.month)][name].append((sample.hours, sample.rid))
         done += 1
+    # Each month's durations become one chunk (hours as an array, the ids' digest summed once):
+    # quarters and "all engagements" cells are then made of chunks, not of re-copied samples.
+    month_samples = {
+        key: {name: SampleChunk.of(rows) for name, rows in named.items()}
+        for key, named in month_lists.items()
+    }
     return month_measures, month_samples
 
 
@@ -114,14 +119,14 @@ def roll_up(month_measures, month_samples):
                     quarter[name] = CellAggregate(aggregate.value, aggregate.n, 0, 0)
             else:
                 quarter.setdefault(name, CellAggregate()).add(aggregate)
-    samples: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    samples: dict[tuple, dict[str, list[SampleChunk]]] = defaultdict(lambda: defaultdict(list))
     for (eng, vkey, month), named in month_samples.items():
         for kind in periods.KINDS:
             start = periods.start_of(kind, month)
             for eng_key in (eng, ALL):
                 cell = samples[(eng_key, vkey, kind, start)]
-                for name, rows in named.items():
-                    cell[name].extend(rows)
+                for name, chunk in named.items():
+                    cell[name].append(chunk)
     return measures, samples
 
 

@@ -200,20 +200,21 @@ class Computed:
 
 def compute(kpi: Kpi, measures: dict, samples: dict, period_values: dict) -> Computed:
     """One KPI for one cell. ``measures``: name -> CellAggregate; ``samples``: duration name ->
-    list of (hours, record id); ``period_values``: weeks/months/days of the period."""
-    from partnerscope.metrics.measures import digest_ids
+    list of stats.SampleChunk; ``period_values``: weeks/months/days of the period."""
+    from partnerscope.metrics.measures import digest_of
 
     if kpi.kind == "duration":
-        rows = samples.get(kpi.duration, [])
-        if not rows:
+        chunks = samples.get(kpi.duration, [])
+        n = sum(c.n for c in chunks)
+        if not n:
             return Computed(None, 0)
-        hours = sorted(h for h, _ in rows)
+        hours = stats.sorted_hours(chunks)
         out = Computed(
-            stats.percentile(hours, 0.5),
-            len(hours),
-            p75=stats.percentile(hours, 0.75),
-            p90=stats.percentile(hours, 0.9),
-            digest=digest_ids(rid for _, rid in rows),
+            float(stats.percentile(hours, 0.5)),
+            n,
+            p75=float(stats.percentile(hours, 0.75)),
+            p90=float(stats.percentile(hours, 0.9)),
+            digest=digest_of(n, sum(c.id_sum for c in chunks), sum(c.id_hash for c in chunks)),
         )
     elif kpi.kind == "rate":
         num, den = measures.get(kpi.numerator), measures.get(kpi.denominator)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+
+import numpy as np
 
 Z95 = 1.959963984540054
 
@@ -28,3 +31,32 @@ def percentile(sorted_values: list[float], q: float) -> float | None:
     low = math.floor(position)
     high = min(low + 1, n - 1)
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
+
+
+@dataclass
+class SampleChunk:
+    """One month's durations of one cell: hours as an array and the record ids' additive digest
+    terms (count, sum, hash sum; see measures.digest_of). Quarters and "all engagements" cells
+    are lists of chunks, so millions of samples are copied once, as arrays."""
+
+    hours: np.ndarray
+    n: int
+    id_sum: int
+    id_hash: int
+
+    @classmethod
+    def of(cls, rows: list[tuple[float, int]]) -> SampleChunk:
+        from partnerscope.metrics.measures import HASH_MULTIPLIER, HASH_PRIME
+
+        hours = np.fromiter((h for h, _ in rows), dtype=np.float64, count=len(rows))
+        ids = np.fromiter((r for _, r in rows), dtype=np.int64, count=len(rows))
+        # (id mod prime) × multiplier < 1.2e19 fits an unsigned 64-bit integer, and so does the
+        # sum of a few million hashes below 2^32.
+        prime = np.uint64(HASH_PRIME)
+        id_hash = int((ids.astype(np.uint64) % prime * np.uint64(HASH_MULTIPLIER) % prime).sum())
+        return cls(hours, len(rows), int(ids.sum()), id_hash)
+
+
+def sorted_hours(chunks: list[SampleChunk]) -> np.ndarray:
+    hours = chunks[0].hours if len(chunks) == 1 else np.concatenate([c.hours for c in chunks])
+    return np.sort(hours, kind="stable")
