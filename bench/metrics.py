@@ -616,7 +616,9 @@ def child(args) -> dict:
         for c in connections:
             store_pull_requests(c, gen.pull_requests(c, 10_000_000, per_day, day, day + 0.99))
         dirty = DirtyCell.objects.count()
-        incremental_s, incremental = timed(lambda: engine.recompute_dirty(org.id))
+        phases = PhaseTimer()
+        incremental_s, incremental = timed(lambda: engine.recompute_dirty(org.id, phases))
+        phases.stop()
 
         vendor = org.__class__.objects.get(pk=org.pk)
         from partnerscope.vendors.models import Vendor
@@ -640,6 +642,8 @@ def child(args) -> dict:
             "incremental_dirty_cells": dirty,
             "incremental_cells": incremental.cells,
             "incremental_s": round(incremental_s, 2),
+            # Where the incremental recompute spent its time, by the engine's progress phases.
+            "incremental_phases": phases.slowest(8),
             **pages,
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
@@ -669,6 +673,29 @@ def save_snapshot(args, saved: Path, work: Path, gen, load_s: float) -> None:
     (saved / "generator.json").write_text(
         json.dumps({"rng": [state[0], list(state[1]), state[2]], "load_s": load_s})
     )
+
+
+class PhaseTimer:
+    """The engine's progress callback, timing each phase it reports."""
+
+    def __init__(self):
+        self.current, self.since, self.seconds = None, 0.0, {}
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if phase != self.current:
+            self.stop()
+            self.current, self.since = phase, time.perf_counter()
+
+    def stop(self) -> None:
+        if self.current is not None:
+            self.seconds[self.current] = (
+                self.seconds.get(self.current, 0.0) + time.perf_counter() - self.since
+            )
+            self.current = None
+
+    def slowest(self, count: int) -> dict:
+        ranked = sorted(self.seconds.items(), key=lambda item: -item[1])[:count]
+        return {name[:40]: round(seconds, 2) for name, seconds in ranked}
 
 
 def timed(fn):

@@ -9,13 +9,7 @@ from django.utils import timezone
 from ninja import Schema
 
 from partnerscope.api.errors import field_error
-from partnerscope.api.schemas import PageParams
-from partnerscope.orgs.roles import Perm
-
-
-def internal(request) -> bool:
-    """Whether the caller may see client-only fields (internal notes, a person's notes)."""
-    return request.auth.has_perm(Perm.VIEW_INTERNAL)
+from partnerscope.api.schemas import PageParams, internal
 
 
 def out_schema(request, internal_schema: type[Schema], public_schema: type[Schema]) -> type[Schema]:
@@ -26,12 +20,16 @@ def render(request, obj, internal_schema: type[Schema], public_schema: type[Sche
     return out_schema(request, internal_schema, public_schema).from_orm(obj)
 
 
-def paginate(qs: models.QuerySet, page: PageParams, schema: type[Schema]) -> dict[str, Any]:
-    """One page in a deterministic order: the model's ordering, then the primary key."""
+def paginate(qs: models.QuerySet, page: PageParams) -> dict[str, Any]:
+    """One page in a deterministic order: the model's ordering, then the primary key.
+
+    The items are the model objects themselves: the operation's page schema validates each one
+    once, so item resolvers only ever see models. (Building schemas here had the page validate
+    them a second time, with every resolver handed an already-built schema.)
+    """
     qs = qs.order_by(*qs.model._meta.ordering, "pk")
     count = qs.count()
-    items = qs[page.offset : page.offset + page.limit]
-    return {"count": count, "items": [schema.from_orm(obj) for obj in items]}
+    return {"count": count, "items": list(qs[page.offset : page.offset + page.limit])}
 
 
 def resolve(model: type[models.Model], membership, uid: str | None, field: str):

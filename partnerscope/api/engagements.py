@@ -4,7 +4,7 @@ from ninja import Query, Router, Status
 
 from partnerscope.api import schemas as s
 from partnerscope.api.auth import TokenAuth
-from partnerscope.api.common import assign, out_schema, paginate, remote_addr, render
+from partnerscope.api.common import assign, paginate, remote_addr, render
 from partnerscope.engagements.models import Engagement
 from partnerscope.engagements.services import delete_roster_record, save_roster_record
 from partnerscope.orgs.roles import Perm
@@ -43,7 +43,7 @@ def list_engagements(
         qs = qs.filter(status=status)
     if model:
         qs = qs.filter(model=model)
-    return paginate(qs, page, out_schema(request, s.EngagementInternalOut, s.EngagementOut))
+    return paginate(qs, page)
 
 
 @router.post(

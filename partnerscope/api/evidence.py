@@ -57,7 +57,7 @@ class RepositoryOut(Schema):
 
     @staticmethod
     def resolve_engagement(obj) -> str:
-        return getattr(obj.engagement, "uid", obj.engagement)  # a model, or an already-built schema
+        return obj.engagement.uid
 
 
 class RepositoryIn(s.In):
@@ -93,7 +93,7 @@ class SyncRunOut(Schema):
 
     @staticmethod
     def resolve_repository(obj) -> str:
-        return getattr(obj.repository, "uid", obj.repository)
+        return obj.repository.uid
 
 
 class GroupOut(Schema):
@@ -115,7 +115,7 @@ class GroupOut(Schema):
 
     @staticmethod
     def resolve_vendor(obj) -> str | None:
-        return getattr(obj.vendor, "uid", obj.vendor)
+        return obj.vendor.uid if obj.vendor else None
 
 
 class SummaryOut(Schema):
@@ -193,7 +193,7 @@ def list_repositories(request, page: Query[s.PageParams], engagement: str | None
     qs = Repository.objects.visible_to(request.auth).select_related("engagement")
     if engagement:
         qs = qs.filter(engagement__uid=engagement)
-    return paginate(qs, page, RepositoryOut)
+    return paginate(qs, page)
 
 
 @router.post(

@@ -45,7 +45,8 @@ def _internal(request) -> None:
 
 
 def _uid(obj) -> str | None:
-    return getattr(obj, "uid", None)
+    """The uid of an optional related record."""
+    return obj.uid if obj is not None else None
 
 
 def _username(user) -> str | None:
@@ -131,7 +132,7 @@ def _save_scenario(request, instance: CostScenario) -> CostScenario:
 @router.get("/cost-scenarios", response={200: CostScenarioPage, **s.ERRORS}, summary="List cost scenarios")
 def list_cost_scenarios(request, page: Query[s.PageParams]):
     _internal(request)
-    return paginate(CostScenario.objects.visible_to(request.auth), page, CostScenarioOut)
+    return paginate(CostScenario.objects.visible_to(request.auth), page)
 
 
 @router.post(
@@ -202,14 +203,10 @@ class CapacityPlanOut(Schema):
 
     @staticmethod
     def resolve_scenario_of(obj) -> str | None:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.scenario_of
         return _uid(obj.scenario_of)
 
     @staticmethod
     def resolve_adopted_by(obj) -> str | None:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.adopted_by
         return _username(obj.adopted_by)
 
 
@@ -267,8 +264,6 @@ class PlanRunOut(Schema):
 
     @staticmethod
     def resolve_plan(obj) -> str:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.plan
         return obj.plan.uid
 
 
@@ -284,26 +279,18 @@ class PlanLineOut(Schema):
 
     @staticmethod
     def resolve_vendor(obj) -> str | None:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.vendor
         return _uid(obj.vendor)
 
     @staticmethod
     def resolve_skill(obj) -> str:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.skill
         return obj.skill.uid
 
     @staticmethod
     def resolve_skill_name(obj) -> str:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.skill_name
         return obj.skill.name
 
     @staticmethod
     def resolve_month(obj) -> str:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.month
         return f"{obj.month:%Y-%m}"
 
 
@@ -332,9 +319,7 @@ def _month(text: str, loc: list[str]) -> datetime.date:
 def list_capacity_plans(request, page: Query[s.PageParams]):
     _internal(request)
     return paginate(
-        CapacityPlan.objects.visible_to(request.auth).select_related("scenario_of", "adopted_by"),
-        page,
-        CapacityPlanOut,
+        CapacityPlan.objects.visible_to(request.auth).select_related("scenario_of", "adopted_by"), page
     )
 
 
@@ -496,7 +481,7 @@ def list_capacity_plan_lines(request, uid: str, page: Query[s.PageParams], kind:
     qs = PlanLine.objects.visible_to(request.auth).filter(plan=plan).select_related("vendor", "skill")
     if kind:
         qs = qs.filter(kind=kind)
-    return paginate(qs, page, PlanLineOut)
+    return paginate(qs, page)
 
 
 # --- supply facts ---------------------------------------------------------------------------------
@@ -512,8 +497,6 @@ class VendorCapacityOut(Schema):
 
     @staticmethod
     def resolve_vendor(obj) -> str:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.vendor
         return obj.vendor.uid
 
 
@@ -537,14 +520,10 @@ class PersonSkillOut(Schema):
 
     @staticmethod
     def resolve_person(obj) -> str:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.person
         return obj.person.uid
 
     @staticmethod
     def resolve_skill(obj) -> str:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.skill
         return obj.skill.uid
 
 
@@ -568,9 +547,7 @@ def _capacity(request, uid: str) -> VendorCapacity:
 )
 def list_vendor_capacities(request, page: Query[s.PageParams]):
     _internal(request)
-    return paginate(
-        VendorCapacity.objects.visible_to(request.auth).select_related("vendor"), page, VendorCapacityOut
-    )
+    return paginate(VendorCapacity.objects.visible_to(request.auth).select_related("vendor"), page)
 
 
 @router.post(
@@ -613,9 +590,7 @@ def delete_vendor_capacity(request, uid: str):
 @router.get("/person-skills", response={200: PersonSkillPage, **s.ERRORS}, summary="List in-house skills")
 def list_person_skills(request, page: Query[s.PageParams]):
     _internal(request)
-    return paginate(
-        PersonSkill.objects.visible_to(request.auth).select_related("person", "skill"), page, PersonSkillOut
-    )
+    return paginate(PersonSkill.objects.visible_to(request.auth).select_related("person", "skill"), page)
 
 
 @router.post(

@@ -9,7 +9,7 @@ from ninja import Query, Router, Status
 
 from partnerscope.api import schemas as s
 from partnerscope.api.auth import TokenAuth
-from partnerscope.api.common import assign, current_q, out_schema, paginate, remote_addr, render
+from partnerscope.api.common import assign, current_q, paginate, remote_addr, render
 from partnerscope.engagements.models import Assignment, Engagement, Identity, Person
 from partnerscope.engagements.services import delete_roster_record, save_roster_record
 from partnerscope.orgs.roles import Perm
@@ -46,7 +46,7 @@ def list_people(request, page: Query[s.PageParams], q: str | None = None):
     qs = Person.objects.visible_to(request.auth)
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(email__icontains=q))
-    return paginate(qs, page, out_schema(request, s.PersonInternalOut, s.PersonOut))
+    return paginate(qs, page)
 
 
 @router.post("/people", auth=write, response={201: s.PersonInternalOut, **s.ERRORS}, summary="Add a person")
@@ -85,7 +85,7 @@ def delete_person(request, uid: str):
 )
 def list_identities(request, uid: str, page: Query[s.PageParams]):
     person = _person(request, uid)
-    return paginate(Identity.objects.visible_to(request.auth).filter(person=person), page, s.IdentityOut)
+    return paginate(Identity.objects.visible_to(request.auth).filter(person=person), page)
 
 
 @router.post(
@@ -128,7 +128,7 @@ def _assignment(request, uid: str, assignment_uid: str) -> Assignment:
 def list_person_assignments(request, uid: str, page: Query[s.PageParams]):
     person = _person(request, uid)
     qs = Assignment.objects.visible_to(request.auth).filter(person=person).select_related(*ASSIGNMENT_RELATED)
-    return paginate(qs, page, s.AssignmentOut)
+    return paginate(qs, page)
 
 
 @router.post(
@@ -189,4 +189,4 @@ def list_assignments(
         qs = qs.filter(vendor__uid=vendor)
     if current:
         qs = qs.filter(current_q())
-    return paginate(qs, page, s.AssignmentOut)
+    return paginate(qs, page)

@@ -1,10 +1,11 @@
 """Request and response schemas.
 
 Output schemas come in two audiences where a model has client-only fields: ``XOut`` for
-everyone (vendor users included) and ``XInternalOut`` adding the client-only fields, chosen by
-``out_schema()`` from ``Perm.VIEW_INTERNAL``. The two are siblings, not parent and child, so a
-vendor-audience object can never validate as the internal one. Lists list the internal schema
-first so an internal object keeps its extra fields.
+everyone (vendor users included) and ``XInternalOut`` adding the client-only fields, chosen from
+``Perm.VIEW_INTERNAL``: by ``out_schema()`` for one record, by ``audience_page_of()`` for the
+items of a list. The two are siblings, not parent and child, so a vendor-audience object can
+never validate as the internal one. Unions list the internal schema first so an internal object
+keeps its extra fields.
 
 Input schemas use the model's field names; related records are referenced by uid. ``XPatch``
 schemas are derived: every field optional, and only the fields sent are changed.
@@ -14,12 +15,13 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field, create_model
+from pydantic import ConfigDict, Field, WrapValidator, create_model
 
 from partnerscope.engagements.models import Engagement, Identity
+from partnerscope.orgs.roles import Perm
 from partnerscope.vendors.models import RateCardLine, Seniority, Vendor, VendorSkill
 
 # --- shared ---------------------------------------------------------------------------------
@@ -52,6 +54,28 @@ ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: Vali
 def page_of(name: str, item_type: Any) -> type[Schema]:
     """``{"count": n, "items": [...]}``."""
     return create_model(name, __base__=Schema, count=(int, ...), items=(list[item_type], ...))
+
+
+def internal(request) -> bool:
+    """Whether the caller may see client-only fields (internal notes, a person's notes)."""
+    return request.auth.has_perm(Perm.VIEW_INTERNAL)
+
+
+def audience_page_of(name: str, internal_type: type[Schema], public_type: type[Schema]) -> type[Schema]:
+    """A page whose items validate once each, as the caller's audience.
+
+    The union alone cannot choose for a model: it has every field, so it would always validate
+    as the internal schema. The caller is the request ninja puts in the validation context; with
+    none, the public schema, so client-only fields are never shown by mistake. The documented
+    item type stays the union.
+    """
+
+    def as_audience(obj, handler, info):
+        request = (info.context or {}).get("request")
+        schema = internal_type if request is not None and internal(request) else public_type
+        return schema.model_validate(obj, context=info.context)
+
+    return page_of(name, Annotated[internal_type | public_type, WrapValidator(as_audience)])
 
 
 class In(Schema):
@@ -125,7 +149,7 @@ class VendorIn(In):
 
 VendorPatch = patch_of(VendorIn, "VendorPatch")
 AnyVendorOut = VendorInternalOut | VendorOut
-VendorPage = page_of("VendorPage", AnyVendorOut)
+VendorPage = audience_page_of("VendorPage", VendorInternalOut, VendorOut)
 
 
 class SkillOut(Schema):
@@ -306,7 +330,7 @@ class EngagementIn(In):
 
 EngagementPatch = patch_of(EngagementIn, "EngagementPatch")
 AnyEngagementOut = EngagementInternalOut | EngagementOut
-EngagementPage = page_of("EngagementPage", AnyEngagementOut)
+EngagementPage = audience_page_of("EngagementPage", EngagementInternalOut, EngagementOut)
 
 
 # --- people, identities, assignments --------------------------------------------------------
@@ -342,7 +366,7 @@ class PersonIn(In):
 
 PersonPatch = patch_of(PersonIn, "PersonPatch")
 AnyPersonOut = PersonInternalOut | PersonOut
-PersonPage = page_of("PersonPage", AnyPersonOut)
+PersonPage = audience_page_of("PersonPage", PersonInternalOut, PersonOut)
 
 
 class IdentityOut(Schema):

@@ -32,7 +32,8 @@ def _internal(request) -> None:
 
 
 def _uid(obj) -> str | None:
-    return getattr(obj, "uid", None)
+    """The uid of an optional related record."""
+    return obj.uid if obj is not None else None
 
 
 # --- schemas --------------------------------------------------------------------------------------
@@ -47,14 +48,10 @@ class SkillNeedOut(Schema):
 
     @staticmethod
     def resolve_skill(obj) -> str:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.skill
         return obj.skill.uid
 
     @staticmethod
     def resolve_skill_name(obj) -> str:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.skill_name
         return obj.skill.name
 
 
@@ -84,20 +81,14 @@ class SourcingRequestOut(Schema):
 
     @staticmethod
     def resolve_required_certifications(obj) -> list[str]:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.required_certifications
         return obj.certification_list()
 
     @staticmethod
     def resolve_chosen_vendor(obj) -> str | None:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.chosen_vendor
         return _uid(obj.chosen_vendor)
 
     @staticmethod
     def resolve_skills(obj) -> list:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.skills
         return list(obj.skills.select_related("skill"))
 
 
@@ -185,26 +176,18 @@ class EvaluationOut(Schema):
 
     @staticmethod
     def resolve_request(obj) -> str:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.request
         return obj.request.uid
 
     @staticmethod
     def resolve_created_by(obj) -> str | None:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.created_by
         return getattr(obj.created_by, "username", None)
 
     @staticmethod
     def resolve_message(obj) -> str:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.message
         return obj.result.get("message", "")
 
     @staticmethod
     def resolve_score_label(obj) -> str:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.score_label
         return obj.result.get("score_label", "")
 
 
@@ -216,26 +199,18 @@ class EvaluationDetailOut(EvaluationOut):
 
     @staticmethod
     def resolve_request(obj) -> str:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.request
         return obj.request.uid
 
     @staticmethod
     def resolve_created_by(obj) -> str | None:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.created_by
         return getattr(obj.created_by, "username", None)
 
     @staticmethod
     def resolve_message(obj) -> str:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.message
         return obj.result.get("message", "")
 
     @staticmethod
     def resolve_score_label(obj) -> str:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.score_label
         return obj.result.get("score_label", "")
 
 
@@ -262,26 +237,18 @@ class DecisionOut(Schema):
 
     @staticmethod
     def resolve_request(obj) -> str:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.request
         return obj.request.uid
 
     @staticmethod
     def resolve_evaluation(obj) -> str | None:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.evaluation
         return _uid(obj.evaluation)
 
     @staticmethod
     def resolve_vendor(obj) -> str | None:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.vendor
         return _uid(obj.vendor)
 
     @staticmethod
     def resolve_actor(obj) -> str | None:
-        if isinstance(obj, Schema):  # already built: the page validates its items again
-            return obj.actor
         return getattr(obj.actor, "username", None)
 
 
@@ -353,7 +320,7 @@ def list_sourcing_requests(request, page: Query[s.PageParams], status: str | Non
     qs = SourcingRequest.objects.visible_to(request.auth).select_related("chosen_vendor")
     if status:
         qs = qs.filter(status=status)
-    return paginate(qs, page, SourcingRequestOut)
+    return paginate(qs, page)
 
 
 @router.post(
@@ -466,7 +433,7 @@ def list_evaluations(request, uid: str, page: Query[s.PageParams]):
         .filter(request=sourcing_request)
         .select_related("request", "created_by")
     )
-    return paginate(qs, page, EvaluationOut)
+    return paginate(qs, page)
 
 
 @router.get(
@@ -507,4 +474,4 @@ def list_decisions(request, uid: str, page: Query[s.PageParams]):
         .filter(request=sourcing_request)
         .select_related("request", "evaluation", "vendor", "actor")
     )
-    return paginate(qs, page, DecisionOut)
+    return paginate(qs, page)

@@ -49,7 +49,7 @@ class ConnectionOut(Schema):
 
     @staticmethod
     def resolve_engagement(obj) -> str:
-        return getattr(obj.engagement, "uid", obj.engagement)
+        return obj.engagement.uid
 
 
 class ConnectionIn(s.In):
@@ -87,23 +87,18 @@ class ConnectorRunOut(Schema):
 
     @staticmethod
     def resolve_connection(obj) -> str:
-        return getattr(obj.connection, "uid", obj.connection)
-
-
-# Each takes a model, or an already-built schema (the page schema validates its items again).
+        return obj.connection.uid
 
 
 def _connection_uid(obj) -> str:
-    return getattr(obj.connection, "uid", obj.connection)
+    return obj.connection.uid
 
 
 def _attribution(obj) -> str:
-    return obj.attribution if isinstance(obj, Schema) else obj.status
+    return obj.status
 
 
 def _vendor_uid(obj) -> str | None:
-    if isinstance(obj, Schema):
-        return obj.vendor
     return obj.vendor.uid if obj.vendor_id else None
 
 
@@ -218,7 +213,7 @@ def list_connections(request, page: Query[s.PageParams], engagement: str | None 
     qs = Connection.objects.visible_to(request.auth).select_related("engagement")
     if engagement:
         qs = qs.filter(engagement__uid=engagement)
-    return paginate(qs, page, ConnectionOut)
+    return paginate(qs, page)
 
 
 @router.post(
@@ -311,25 +306,25 @@ def list_pull_requests(
     request, page: Query[s.PageParams], connection: str | None = None, since: datetime.datetime | None = None
 ):
     """Newest first; ``since`` filters on creation time, ``connection`` is a connection uid."""
-    return paginate(_records(request, PullRequest, connection, since, "created_at"), page, PullRequestOut)
+    return paginate(_records(request, PullRequest, connection, since, "created_at"), page)
 
 
 @router.get("/work-items", response={200: WorkItemPage, **s.ERRORS}, summary="List work items")
 def list_work_items(
     request, page: Query[s.PageParams], connection: str | None = None, since: datetime.datetime | None = None
 ):
-    return paginate(_records(request, WorkItem, connection, since, "created_at"), page, WorkItemOut)
+    return paginate(_records(request, WorkItem, connection, since, "created_at"), page)
 
 
 @router.get("/deployments", response={200: DeploymentPage, **s.ERRORS}, summary="List deployments")
 def list_deployments(
     request, page: Query[s.PageParams], connection: str | None = None, since: datetime.datetime | None = None
 ):
-    return paginate(_records(request, Deployment, connection, since, "created_at"), page, DeploymentOut)
+    return paginate(_records(request, Deployment, connection, since, "created_at"), page)
 
 
 @router.get("/incidents", response={200: IncidentPage, **s.ERRORS}, summary="List incidents")
 def list_incidents(
     request, page: Query[s.PageParams], connection: str | None = None, since: datetime.datetime | None = None
 ):
-    return paginate(_records(request, Incident, connection, since, "started_at"), page, IncidentOut)
+    return paginate(_records(request, Incident, connection, since, "started_at"), page)

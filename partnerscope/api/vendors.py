@@ -11,7 +11,7 @@ from ninja import Query, Router, Status
 
 from partnerscope.api import schemas as s
 from partnerscope.api.auth import TokenAuth
-from partnerscope.api.common import assign, out_schema, paginate, remote_addr, render
+from partnerscope.api.common import assign, paginate, remote_addr, render
 from partnerscope.orgs.roles import Perm
 from partnerscope.vendors.models import (
     CaseStudy,
@@ -62,7 +62,7 @@ def list_vendors(
         qs = qs.filter(status=status)
     if q:
         qs = qs.filter(models.Q(name__icontains=q) | models.Q(legal_name__icontains=q))
-    return paginate(qs, page, out_schema(request, s.VendorInternalOut, s.VendorOut))
+    return paginate(qs, page)
 
 
 @router.post(
@@ -169,7 +169,7 @@ def _register(kind: Kind) -> None:
     def list_children(request, uid: str, page: Query[s.PageParams]):
         vendor = _vendor(request, uid)
         qs = Model.objects.visible_to(request.auth).filter(vendor=vendor).select_related(*kind.select_related)
-        return paginate(qs, page, Out)
+        return paginate(qs, page)
 
     @router.post(
         collection,
@@ -225,7 +225,7 @@ def list_skills(request, page: Query[s.PageParams], q: str | None = None, catego
         qs = qs.filter(name__icontains=q)
     if category:
         qs = qs.filter(category__iexact=category)
-    return paginate(qs, page, s.SkillOut)
+    return paginate(qs, page)
 
 
 @router.post(

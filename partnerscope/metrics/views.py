@@ -4,14 +4,14 @@ templates, custom KPIs, disputes, alerts and webhooks. Thin: builders read store
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from partnerscope.metrics import charts, exports, periods, services
@@ -270,17 +270,13 @@ def compare(request, org_slug):
     return render(request, "metrics/compare.html", context)
 
 
-@dataclass
-class ShownCell:
-    text: str = ""
-    interval: str = ""
-    note: str = ""
-    url: str = ""
+NO_DATA_CELL = mark_safe('<td class="num"><span class="muted">no data</span></td>')  # noqa: S308 - a constant
 
 
 def _comparison_rows(comparison, org_slug: str) -> list[dict]:
-    """One row per vendor (and the baseline), one cell per KPI, formatted here: the page
-    can hold sixty vendors, and per-cell template tags and URL reversals were most of its cost."""
+    """One row per vendor (and the baseline), one cell per KPI, each cell's HTML built here
+    with format_html (which escapes): a page of sixty vendors holds hundreds of cells, and
+    per-cell template tags and URL reversals were most of its cost."""
     value_url = reverse("metric_value", args=[org_slug, "uid"]).removesuffix("uid/")
     rows = []
     for key, name in comparison.columns:
@@ -288,18 +284,25 @@ def _comparison_rows(comparison, org_slug: str) -> list[dict]:
         for kpi in comparison.kpis:
             cell = comparison.cells.get((kpi.key, key))
             if cell is None or cell.shown is None:
-                cells.append(ShownCell())
+                cells.append(NO_DATA_CELL)
                 continue
             note = f"n = {cell.value.sample}"
             if cell.value.status == MetricValue.Status.INSUFFICIENT:
                 note += ", not enough data"
+            interval = (
+                format_html('<div class="help">{}–{}</div>', f"{cell.low:.1f}", f"{cell.high:.1f}")
+                if cell.low is not None
+                else ""
+            )
             cells.append(
-                ShownCell(
+                format_html(
+                    '<td class="num"><a href="{}{}/">{}</a>{}<div class="help">{}</div></td>',
+                    value_url,
+                    cell.value.uid,
                     f"{cell.shown:.2f}",
-                    f"{cell.low:.1f}–{cell.high:.1f}" if cell.low is not None else "",
+                    interval,
                     note,
-                    f"{value_url}{cell.value.uid}/",
-                )
+                )  # fmt: skip
             )
         fte = comparison.fte.get(key)
         rows.append({"name": name, "baseline": key == 0, "fte": f"{fte:.1f}" if fte else "—", "cells": cells})

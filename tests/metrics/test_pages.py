@@ -106,6 +106,11 @@ def test_vendor_disputes_a_value_and_the_client_upholds_it(computed):
     assert response.status_code == 302
     dispute = Dispute.objects.get(value=value)
     assert dispute.status == "open"
+    # The open dispute marks its row of the scorecard, and only that row.
+    open_card = vendor.get(url("scorecard", computed.vendor_a.uid, kind="month", period="2024-03")).context[
+        "card"
+    ]
+    assert {r.kpi.key: r.open_disputes for r in open_card.rows if r.open_disputes} == {"review_discipline": 1}
     assert client_for(computed, "vendor_b").get(url("dispute_list")).context["rows"].count() == 0
     assert vendor.get(url("dispute_list")).context["rows"].count() == 1
     owner = client_for(computed, "owner")
