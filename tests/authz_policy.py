@@ -91,6 +91,7 @@ ORG_URLS = {
     "standings": ("view", None, ["GET"]),
     "scorecard": ("view", "vendor", ["GET"]),
     "scorecard_export": ("view", "vendor_export", ["GET"]),
+    "chart": ("view", "chart", ["GET"]),
     "metric_value": ("view", "metricvalue", ["GET"]),
     "dispute_open": ("view", "metricvalue", ["POST"]),
     "dispute_list": ("view", None, ["GET"]),

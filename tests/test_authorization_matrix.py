@@ -119,7 +119,11 @@ def metrics_objects(vendor) -> dict:
         secret_encrypted=encrypt_token("s"),
     )
     run = MetricsRun.objects.create(organization_id=org_id, full=True)
+    from partnerscope.metrics import charts
+
+    chart = charts.register(org_id, vendor.id, charts.trend_spec([{"period": "2024-03", "value": 1.0}]))
     return {
+        "chart": {"key": chart},
         "metricvalue": {"uid": value.uid},
         "dispute": {"uid": dispute.uid},
         "template": {"uid": template.uid},

@@ -20,5 +20,6 @@ urlpatterns = [
     path("scorecards/webhooks/new/", views.webhook_create, name="webhook_create"),
     path("scorecards/webhooks/<str:uid>/delete/", views.webhook_delete, name="webhook_delete"),
     path("scorecards/vendor/<str:uid>/", views.scorecard, name="scorecard"),
+    path("scorecards/charts/<str:key>.svg", views.chart, name="chart"),
     path("scorecards/vendor/<str:uid>/export.<str:fmt>", views.scorecard_export, name="scorecard_export"),
 ]

@@ -102,10 +102,13 @@ def scorecard(request, org_slug, uid):
     engagement = next((e for e in engagements if e.uid == request.GET.get("engagement")), None)
     card = build_scorecard(m, template, vendor.id, kind, start, engagement.id if engagement else 0)
     for row in card.rows:
-        row.chart = charts.svg(
-            charts.trend_spec(row.trend, unit=row.kpi.unit, band=(row.result.criterion.threshold,))
-        )
-    score_chart = charts.svg(charts.trend_spec(card.score_trend, unit="score", width=420, height=90))
+        row.chart = charts.register(
+            m.organization_id, vendor.id,
+            charts.trend_spec(row.trend, unit=row.kpi.unit, band=(row.result.criterion.threshold,)),
+        )  # fmt: skip
+    score_chart = charts.register(
+        m.organization_id, vendor.id, charts.trend_spec(card.score_trend, unit="score", width=420, height=90)
+    )
     context = {
         "section": SECTION, "vendor": vendor, "card": card, "score_chart": score_chart,
         "templates": templates, "engagements": engagements, "engagement": engagement, "kind": kind,
@@ -114,6 +117,19 @@ def scorecard(request, org_slug, uid):
         "query": request.GET.urlencode(),
     }  # fmt: skip
     return render(request, "metrics/scorecard.html", context)
+
+
+@requires(Perm.VIEW)
+def chart(request, org_slug, key):
+    """A chart a page registered, as an SVG image; 404 for anyone who may not see that page."""
+    rendered = charts.registered_svg(request.membership, key)
+    if rendered is None:
+        raise Http404("No such chart.")
+    response = HttpResponse(rendered, content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=86400"
+    # Opened on its own, an SVG is a document: it may show, never run anything.
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
 
 
 @requires(Perm.VIEW)
@@ -261,7 +277,10 @@ def compare(request, org_slug):
             for key, name in comparison.columns
             if (cell := comparison.cells.get((kpi.key, key))) is not None and cell.shown is not None
         ]  # fmt: skip
-        charts_svg.append((kpi, charts.svg(charts.bars_spec(points, unit=kpi.unit)) if points else ""))
+        chart = charts.register(
+            m.organization_id, charts.CLIENT_ONLY, charts.bars_spec(points, unit=kpi.unit)
+        )
+        charts_svg.append((kpi, chart if points else ""))
     context = {
         "section": SECTION, "comparison": comparison, "charts": charts_svg,
         "rows": _comparison_rows(comparison, org_slug), "kinds": periods.KINDS, "kind": kind,

@@ -20,7 +20,11 @@ def test_vendor_drills_into_a_value_and_disputes_it_and_the_client_upholds_it(ev
     expect(page.locator("main")).not_to_contain_text("Beta Works")
     page.goto(f"{live_server.url}/o/acme/scorecards/vendor/{world.vendor_a.uid}/?kind=month&period=2024-03")
     expect(page.locator("[data-testid=score]")).not_to_have_text("no data")
-    expect(page.locator("main svg").first).to_be_visible()  # the trend charts, rendered on the server
+    # The trend charts: SVG rendered on the server, loaded as images.
+    chart = page.locator("main img.chart").first
+    expect(chart).to_be_visible()
+    expect(chart).to_have_js_property("complete", True)
+    assert chart.evaluate("i => i.naturalWidth") > 0
     page.click("[data-testid=value-review_discipline]")
     expect(page.locator("[data-testid=verified]")).to_be_visible()
     expect(page.locator("main")).to_contain_text("Approved merged PRs")

@@ -46,7 +46,16 @@ def test_scorecard_shows_values_samples_and_no_data_left_out(computed):
     expected = sum(r.result.points * r.result.criterion.weight for r in included) / card.weight_with_data
     assert card.score == pytest.approx(expected)
     body = response.content.decode()
-    assert "<svg" in body and "Left out of the weighting" in body
+    assert "Left out of the weighting" in body
+    # Charts are images from the chart URL: SVG rendered on the server, for those who may see them.
+    chart = url("chart", card.rows[0].chart)
+    assert f'src="{chart}"' in body
+    image = client.get(chart)
+    assert image.status_code == 200 and image["Content-Type"] == "image/svg+xml"
+    assert image.content.startswith(b"<svg") and "default-src 'none'" in image["Content-Security-Policy"]
+    assert client_for(computed, "vendor_a").get(chart).status_code == 200
+    assert client_for(computed, "vendor_b").get(chart).status_code == 404
+    assert client.get(url("chart", "0" * 40)).status_code == 404
 
 
 def test_an_empty_period_has_no_score_not_zero(computed):
