@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db.models import Count
+from django.db.models.fields.json import KeyTransform
 
 from partnerscope.metrics import periods
 from partnerscope.metrics.kpis import Kpi, catalogue
@@ -140,9 +142,23 @@ def build_scorecard(
     )  # fmt: skip
 
 
+class ShownValue(NamedTuple):
+    """The fields of a stored value the comparison shows (hundreds of values a page: plain
+    tuples, not model instances)."""
+
+    uid: str
+    kpi: str
+    vendor_key: int
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    status: str
+    sample: int
+
+
 @dataclass
 class ComparisonCell:
-    value: MetricValue | None
+    value: ShownValue | None
     shown: float | None
     low: float | None
     high: float | None
@@ -177,11 +193,10 @@ def build_comparison(membership, kind: str, start: datetime.date, vendors, kpi_k
             vendor_key__in=keys,
             kpi__in=[k.key for k in kpis],
         )
-        # What the comparison shows: no timestamps to parse for hundreds of values.
-        .only("uid", "kpi", "vendor_key", "value", "ci_low", "ci_high", "status", "sample")
+        .values_list(*ShownValue._fields)
     )
     cells = {}
-    for v in values:
+    for v in map(ShownValue._make, values):
         kpi = kpis_all[v.kpi]
         usable = v.value is not None and v.status != MetricValue.Status.NO_DATA
         cells[(v.kpi, v.vendor_key)] = ComparisonCell(
@@ -190,10 +205,9 @@ def build_comparison(membership, kind: str, start: datetime.date, vendors, kpi_k
             v.ci_low * kpi.scale if usable and v.ci_low is not None else None,
             v.ci_high * kpi.scale if usable and v.ci_high is not None else None,
         )
-    fte = {
-        c.vendor_key: c.measures.get("fte_months")
-        for c in CellMeasures.objects.visible_to(membership).filter(
-            engagement_key=0, period_kind=kind, period_start=start, vendor_key__in=keys
-        )
-    }
+    fte = dict(
+        CellMeasures.objects.visible_to(membership)
+        .filter(engagement_key=0, period_kind=kind, period_start=start, vendor_key__in=keys)
+        .values_list("vendor_key", KeyTransform("fte_months", "measures"))
+    )
     return Comparison(kind, start, kpis, columns, cells, {k: v for k, v in fte.items() if v})
