@@ -537,7 +537,10 @@ def serve_and_measure(org_slug: str, vendor_uid: str, requests_per_client: int) 
                 assert response.status_code == 200, (name, response.status_code)
 
     for name in pages:
-        with httpx.Client(base_url=base, cookies={settings.SESSION_COOKIE_NAME: session.session_key}) as warm:
+        # The first request loads every URL module (seconds on a busy machine): not a measurement.
+        with httpx.Client(
+            base_url=base, cookies={settings.SESSION_COOKIE_NAME: session.session_key}, timeout=300
+        ) as warm:
             warm.get(pages[name]).raise_for_status()  # charts cached, as between recomputes
         threads = [threading.Thread(target=client, args=(name,)) for _ in range(8)]
         for t in threads:

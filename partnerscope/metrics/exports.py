@@ -7,8 +7,6 @@ from __future__ import annotations
 import csv
 import io
 
-from openpyxl import Workbook
-
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 HEADER = ["Vendor", "Period", "Criterion", "KPI", "Value", "Unit", "Sample", "95% low", "95% high", "Target",
           "Threshold", "Weight", "Points", "Status", "Definition", "Digest"]  # fmt: skip
@@ -48,6 +46,8 @@ def scorecard_csv(vendor, card) -> str:
 
 
 def scorecard_xlsx(vendor, card) -> bytes:
+    from openpyxl import Workbook  # imported here: a second of start-up for the one export that needs it
+
     book = Workbook()
     sheet = book.active
     sheet.title = "Scorecard"

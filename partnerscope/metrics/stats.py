@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 Z95 = 1.959963984540054
 
@@ -46,6 +48,8 @@ class SampleChunk:
 
     @classmethod
     def of(cls, rows: list[tuple[float, int]]) -> SampleChunk:
+        import numpy as np  # here, not at module level: web pages import this module, never this
+
         from partnerscope.metrics.measures import HASH_MULTIPLIER, HASH_PRIME
 
         hours = np.fromiter((h for h, _ in rows), dtype=np.float64, count=len(rows))
@@ -58,5 +62,7 @@ class SampleChunk:
 
 
 def sorted_hours(chunks: list[SampleChunk]) -> np.ndarray:
+    import numpy as np
+
     hours = chunks[0].hours if len(chunks) == 1 else np.concatenate([c.hours for c in chunks])
     return np.sort(hours, kind="stable")
