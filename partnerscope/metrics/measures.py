@@ -310,11 +310,13 @@ def _rework():
     return F("commit__rework_lines")
 
 
-def reverting_commits(organization_id: int) -> QuerySet:
+def reverting_commits(organization_id: int, since: datetime.date | None = None) -> QuerySet:
     """Commits that revert another ("This reverts commit <sha>"), read through the
     (repository, reverts_sha) index one repository at a time: a percent of the commits, found
-    without reading the others."""
-    return Commit.objects.filter(repository__organization_id=organization_id, reverts_sha__gt="")
+    without reading the others. ``since``: only reverts authored from that day (a revert comes
+    after what it reverts, so the reverts of a period's commits are authored in or after it)."""
+    reverting = Commit.objects.filter(repository__organization_id=organization_id, reverts_sha__gt="")
+    return reverting.filter(authored_date__gte=since) if since else reverting
 
 
 def reverted_contributions(organization_id: int, scope: Scope = EVERYTHING) -> QuerySet:
@@ -324,7 +326,9 @@ def reverted_contributions(organization_id: int, scope: Scope = EVERYTHING) -> Q
     reverted = Commit.objects.filter(
         repository_id=OuterRef("repository_id"), sha=OuterRef("reverts_sha")
     ).values("id")[:1]
-    targets = reverting_commits(organization_id).annotate(target=Subquery(reverted)).values("target")
+    targets = (
+        reverting_commits(organization_id, scope.start).annotate(target=Subquery(reverted)).values("target")
+    )
     return contributions(organization_id).filter(role=Contribution.Role.AUTHOR, commit_id__in=targets)
 
 
@@ -590,16 +594,14 @@ def deployment_vendors(organization_id: int, deployments: QuerySet) -> dict[int,
         # Index probes: (organization, merge_commit_sha) for pull requests, the unique
         # (repository, sha) for commits, a sha per repository of the deployment's engagement.
         prs = prs.filter(merge_commit_sha__in=shas)
-        commit_match = Q(pk__in=[])
+        # One query per engagement: one OR of them all made PostgreSQL scan every commit.
+        commits = {}
         for engagement_id, engagement_shas in by_engagement.items():
             if repositories[engagement_id]:
-                commit_match |= Q(repository_id__in=repositories[engagement_id], sha__in=engagement_shas)
-        commits = {
-            pk: (engagement_id, sha)
-            for pk, engagement_id, sha in Commit.objects.filter(commit_match).values_list(
-                "id", "repository__engagement_id", "sha"
-            )
-        }
+                for pk, sha in Commit.objects.filter(
+                    repository_id__in=repositories[engagement_id], sha__in=engagement_shas
+                ).values_list("id", "sha"):
+                    commits[pk] = (engagement_id, sha)
         # The commits are this organization's (its repositories, read above): no organization
         # filter here, which would lead the planner to scan every contribution instead.
         contributions = Contribution.objects.filter(
