@@ -75,10 +75,14 @@ CLIENT_ONLY = -1  # a chart of a client-only page (the comparison): no vendor us
 SPEC_TTL = 7 * 24 * 3600
 
 
+def _text(spec: dict) -> str:
+    return json.dumps({k: v for k, v in spec.items() if v is not None}, sort_keys=True, default=str)
+
+
 def register(organization_id: int, vendor_id: int, spec: dict) -> str:
     """Keep a chart's spec for the chart URL and return its key. ``vendor_id``: the vendor whose
     data the chart shows (its users may fetch it), or CLIENT_ONLY."""
-    text = json.dumps({k: v for k, v in spec.items() if v is not None}, sort_keys=True, default=str)
+    text = _text(spec)
     key = hashlib.sha256(f"{organization_id}:{vendor_id}:{text}".encode()).hexdigest()[:40]
     if cache.get("chartspec:" + key) is None:
         cache.set("chartspec:" + key, (organization_id, vendor_id, text), SPEC_TTL)
@@ -96,13 +100,15 @@ def registered_svg(membership, key: str) -> str | None:
         return None
     if membership.is_vendor and vendor_id != membership.vendor_id:
         return None
-    return svg(json.loads(text))
+    return _rendered(text)
 
 
 def svg(spec: dict) -> str:
     """The chart as an SVG string (cached by spec)."""
-    spec = {k: v for k, v in spec.items() if v is not None}
-    text = json.dumps(spec, sort_keys=True, default=str)
+    return _rendered(_text(spec))
+
+
+def _rendered(text: str) -> str:
     key = "chart:" + hashlib.sha256(text.encode()).hexdigest()
     rendered = cache.get(key)
     if rendered is None:

@@ -329,7 +329,7 @@ def reverted_contributions(organization_id: int, scope: Scope = EVERYTHING) -> Q
     targets = (
         reverting_commits(organization_id, scope.start).annotate(target=Subquery(reverted)).values("target")
     )
-    return contributions(organization_id).filter(role=Contribution.Role.AUTHOR, commit_id__in=targets)
+    return contributions(organization_id, scope).filter(role=Contribution.Role.AUTHOR, commit_id__in=targets)
 
 
 # --- pull requests -------------------------------------------------------------------------
@@ -747,17 +747,6 @@ def _hours(delta: datetime.timedelta) -> float:
     return delta.total_seconds() / 3600
 
 
-def _shipped_in_scope(organization_id: int, scope: Scope) -> QuerySet:
-    deployments = Deployment.objects.filter(
-        organization_id=organization_id, is_production=True, outcome=Deployment.Outcome.SUCCESS
-    ).annotate(day=_done_at())
-    if scope.start:
-        deployments = deployments.filter(day__gte=_aware(scope.start))
-    if scope.end:
-        deployments = deployments.filter(day__lt=_aware(scope.end))
-    return DeploymentCommit.objects.filter(deployment_id__in=deployments.values("id")).values("sha")
-
-
 def _first_deploys(organization_id: int, scope: Scope) -> QuerySet:
     """(sha, first successful production deployment time) for the shas whose first deployment
     falls in the scope's months: lead and deploy times belong to the month of that deployment."""
@@ -767,7 +756,10 @@ def _first_deploys(organization_id: int, scope: Scope) -> QuerySet:
     if scope.start or scope.end:
         # A sha first deployed in scope is shipped by a deployment in scope: only those shas
         # are grouped (an incremental recompute then reads a few rows, not every deployment).
-        rows = rows.filter(sha__in=_shipped_in_scope(organization_id, scope))
+        in_scope = production_deployments(organization_id, Scope(start=scope.start, end=scope.end))
+        rows = rows.filter(
+            sha__in=DeploymentCommit.objects.filter(deployment_id__in=in_scope.values("id")).values("sha")
+        )
     rows = rows.values("sha").annotate(
         first=Min(Coalesce("deployment__finished_at", "deployment__created_at"))
     )
@@ -787,10 +779,9 @@ def deployed_samples(organization_id: int, scope: Scope) -> dict[str, list[Sampl
         return {"lead_time": [], "deploy_time": []}
     rows = _merged(organization_id, scope).exclude(merge_commit_sha="")
     if len(first_deploy) <= SHA_LIMIT:
-        # A period's few shas: probes of the (organization, merge_commit_sha) index.
+        # A period's few shas: probes of the (organization, merge_commit_sha) index. Beyond
+        # that (a full recompute) every merged PR is read once and matched here.
         rows = rows.filter(merge_commit_sha__in=list(first_deploy))
-    else:
-        rows = rows.filter(merge_commit_sha__in=_first_deploys(organization_id, scope).values("sha"))
     out = {"lead_time": [], "deploy_time": []}
     for rid, eng, vkey, sha, first_commit, merged in rows.values_list(
         "rid", "eng", "vkey", "merge_commit_sha", "first_commit_at", "merged_at"
@@ -903,34 +894,26 @@ def recovery_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
     return out
 
 
-def _single(name: str) -> Callable[[int, Scope], dict[str, list[Sample]]]:
-    def collect(organization_id: int, scope: Scope) -> dict[str, list[Sample]]:
-        return {name: SINGLE_SAMPLES[name](organization_id, scope)}
+def _single(name: str, read: Callable[[int, Scope], list[Sample]]) -> Callable[[int, Scope], dict]:
+    """A duration read by a query of its own, in the shape of those read together."""
+    return lambda organization_id, scope: {name: read(organization_id, scope)}
 
-    return collect
-
-
-SINGLE_SAMPLES = {
-    "coding_time": coding_time_samples,
-    "issue_lead_time": issue_lead_time_samples,
-    "recovery_time": recovery_time_samples,
-}
 
 DURATIONS: dict[str, Duration] = {
     d.name: d
     for d in [
         Duration("lead_time", "Lead time for changes", "First production deployment − first commit of the PR",
                  "pull_request", deployed_samples),
-        Duration("coding_time", "PR coding time", "PR created − first commit", "pull_request", _single("coding_time")),
+        Duration("coding_time", "PR coding time", "PR created − first commit", "pull_request", _single("coding_time", coding_time_samples)),
         Duration("pickup_time", "PR pickup time",
                  "First review or comment by someone else − ready for review", "pull_request", response_samples),
         Duration("review_time", "PR review time", "Merged − first review", "pull_request", response_samples),
         Duration("deploy_time", "PR deploy time", "First production deployment − merged", "pull_request",
                  deployed_samples),
         Duration("issue_lead_time", "Issue lead time", "Resolved − created, work items resolved by the vendor",
-                 "work_item", _single("issue_lead_time")),
+                 "work_item", _single("issue_lead_time", issue_lead_time_samples)),
         Duration("recovery_time", "Failed deployment recovery time",
-                 "Incident resolved − failed deployment finished", "incident", _single("recovery_time")),
+                 "Incident resolved − failed deployment finished", "incident", _single("recovery_time", recovery_time_samples)),
     ]
 }  # fmt: skip
 

@@ -268,7 +268,7 @@ def compare(request, org_slug):
     ]  # fmt: skip
     vendors = list(Vendor.objects.visible_to(m).order_by("name"))
     comparison = build_comparison(m, kind, start, vendors, chosen)
-    charts_svg = []
+    charts_svg = []  # (KPI, chart key) for the KPIs any vendor has a value of
     for kpi in comparison.kpis:
         points = [
             {"name": name, "value": cell.shown, "low": cell.low if cell.low is not None else cell.shown,
@@ -276,10 +276,9 @@ def compare(request, org_slug):
             for key, name in comparison.columns
             if (cell := comparison.cells.get((kpi.key, key))) is not None and cell.shown is not None
         ]  # fmt: skip
-        chart = charts.register(
-            m.organization_id, charts.CLIENT_ONLY, charts.bars_spec(points, unit=kpi.unit)
-        )
-        charts_svg.append((kpi, chart if points else ""))
+        if points:
+            spec = charts.bars_spec(points, unit=kpi.unit)
+            charts_svg.append((kpi, charts.register(m.organization_id, charts.CLIENT_ONLY, spec)))
     context = {
         "section": SECTION, "comparison": comparison, "charts": charts_svg,
         "rows": _comparison_rows(comparison, org_slug), "kinds": periods.KINDS, "kind": kind,

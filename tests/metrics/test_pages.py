@@ -179,6 +179,11 @@ def test_compare_shows_raw_values_with_intervals_and_the_baseline(computed):
     assert f'<a href="{drill_down}">57.14</a>' in row
     assert f"{cell.low:.1f}–{cell.high:.1f}" in row and "n = 7" in row
     assert "<strong>In-house baseline</strong>" in page
+    # One chart per KPI with values, client-only like the page.
+    [(kpi, key)] = response.context["charts"]
+    assert kpi.key == "review_discipline" and f'src="{url("chart", key)}"' in page
+    assert client_for(computed, "viewer").get(url("chart", key)).status_code == 200
+    assert client_for(computed, "vendor_a").get(url("chart", key)).status_code == 404
     assert client_for(computed, "vendor_a").get(url("compare")).status_code == 404
 
 
