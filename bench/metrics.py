@@ -191,12 +191,18 @@ class Generator:
 
         self.org = org
         self.engagements = list(Engagement.objects.filter(organization=org).order_by("id"))
-        self.staff, self.inhouse = {}, []
-        for assignment in (
+        assignments = list(
             Assignment.objects.filter(organization=org)
             .select_related("person")
             .order_by("person_id", "valid_from")
-        ):
+        )
+        # The loaded organization's own dates, so a snapshot saved in another month still works.
+        self.start = min(a.valid_from for a in assignments)
+        end = datetime.date(self.start.year + (self.start.month - 1 + self.months) // 12,
+                            (self.start.month - 1 + self.months) % 12 + 1, 1)  # fmt: skip
+        self.days = (end - self.start).days
+        self.staff, self.inhouse = {}, []
+        for assignment in assignments:
             person = assignment.person
             entry = (person, person.email, "user" + person.email.split("@")[0][1:])
             if assignment.engagement_id is None:
