@@ -137,7 +137,17 @@ def save_roster_record(*, membership, instance, remote_addr=None):
                 else []
             )
             _reattribute(saved.organization_id, people, values)
+        if isinstance(saved, Assignment):
+            _mark_capacity(saved, old)
     return saved
+
+
+def _mark_capacity(*assignments) -> None:
+    from partnerscope.metrics.dirty import mark_assignment
+
+    for assignment in assignments:
+        if assignment is not None:
+            mark_assignment(assignment)
 
 
 def delete_roster_record(*, membership, instance, remote_addr=None) -> None:
@@ -145,6 +155,7 @@ def delete_roster_record(*, membership, instance, remote_addr=None) -> None:
         if isinstance(instance, Person):
             # Its identities go with it; their values find the contributions to re-attribute.
             people, values = [None], list(instance.identities.values_list("value", flat=True))
+            _mark_capacity(*instance.assignments.all())  # they go with the person
         elif isinstance(instance, (Identity, Assignment)):
             people = [instance.person_id]
             values = [instance.value] if isinstance(instance, Identity) else []
@@ -152,3 +163,5 @@ def delete_roster_record(*, membership, instance, remote_addr=None) -> None:
             people, values = [], []
         delete_record(membership=membership, instance=instance, remote_addr=remote_addr)
         _reattribute(instance.organization_id, people, values)
+        if isinstance(instance, Assignment):
+            _mark_capacity(instance)

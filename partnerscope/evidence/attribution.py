@@ -31,6 +31,9 @@ def attribute(contributions) -> int:
         .values("id")[:1]
     )
     vendor_of = Assignment.objects.filter(id=OuterRef("assignment_id")).values("vendor_id")[:1]
+    # The months these commits count in wait for a metrics recompute. Marked first: the rows
+    # may be chosen by their status (only the pending ones), which the updates below change.
+    mark_rows(contributions)
     # One statement per column: each reads what the previous one wrote (within one UPDATE,
     # SQL reads the old values).
     contributions.update(person_id=Coalesce(Subquery(email_person), Subquery(name_person)))
@@ -44,7 +47,6 @@ def attribute(contributions) -> int:
             default=Value(Contribution.Status.VENDOR),
         )
     )
-    mark_rows(contributions)  # the months these commits count in wait for a metrics recompute
     return updated
 
 
@@ -85,6 +87,7 @@ def attribute_actors(rows) -> int:
         .values("id")[:1]
     )
     vendor_of = Assignment.objects.filter(id=OuterRef("assignment_id")).values("vendor_id")[:1]
+    mark_rows(rows)  # first, as above: the rows may be chosen by what the updates change
     rows.update(person_id=Subquery(person))
     rows.update(assignment_id=Subquery(covering))
     rows.update(vendor_id=Subquery(vendor_of))
@@ -96,7 +99,6 @@ def attribute_actors(rows) -> int:
             default=Value(model.Status.VENDOR),
         )
     )
-    mark_rows(rows)
     return updated
 
 

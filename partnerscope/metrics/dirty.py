@@ -8,10 +8,13 @@ transaction commits (at most one waits at a time).
 
 from __future__ import annotations
 
+import datetime
+from collections import defaultdict
+
 from django.db import transaction
 from django.db.models import F
 
-from partnerscope.metrics.periods import month_start
+from partnerscope.metrics.periods import add_months, month_start
 
 # For each evidence model: the path to its engagement and the dates whose months it counts in.
 DATES = {
@@ -59,10 +62,85 @@ def mark_rows(rows) -> int:
         for organization_id, eng, month in grouped:
             organization_ids.add(organization_id)
             pairs.add((organization_id, eng, month_value(month)))
+    for organization_id, eng, day in _reverted_cells(rows):
+        organization_ids.add(organization_id)
+        pairs.add((organization_id, eng, day))
     total = 0
     for organization_id in organization_ids:
         total += mark(organization_id, [(eng, day) for org, eng, day in pairs if org == organization_id])
     return total
+
+
+def _reverted_cells(rows):
+    """A revert counts against what it reverts, in the month that was merged or authored: a
+    revert arriving later changes that earlier month's cells too. Reverts are a few percent of
+    the rows, looked up in batches."""
+    from partnerscope.evidence.connectors.derive import REVERT_TITLE
+    from partnerscope.evidence.models import Contribution, PullRequest
+
+    model = rows.model._meta.model_name
+    found = set()
+    if model == "contribution":
+        reverts = defaultdict(set)
+        for organization_id, repository_id, sha in (
+            rows.filter(commit__reverts_sha__gt="")
+            .values_list("organization_id", "repository_id", "commit__reverts_sha")
+            .distinct()
+            .order_by()
+        ):
+            reverts[(organization_id, repository_id)].add(sha)
+        for (organization_id, repository_id), shas in reverts.items():
+            for batch in _batches(sorted(shas)):
+                found |= {
+                    (organization_id, eng, day)
+                    for eng, day in Contribution.objects.filter(
+                        repository_id=repository_id, commit__sha__in=batch
+                    ).values_list("repository__engagement_id", "authored_date")
+                }
+                found |= {
+                    (organization_id, eng, merged.date())
+                    for eng, merged in PullRequest.objects.filter(
+                        organization_id=organization_id, merge_commit_sha__in=batch, merged_at__isnull=False
+                    ).values_list("connection__engagement_id", "merged_at")
+                }
+    elif model == "pullrequest":
+        titles = defaultdict(set)
+        for organization_id, connection_id, title in rows.filter(
+            state=PullRequest.State.MERGED, title__startswith='Revert "'
+        ).values_list("organization_id", "connection_id", "title"):
+            match = REVERT_TITLE.match(title)
+            if match:
+                titles[(organization_id, connection_id)].add(match.group(1))
+        for (organization_id, connection_id), originals in titles.items():
+            for batch in _batches(sorted(originals)):
+                found |= {
+                    (organization_id, eng, merged.date())
+                    for eng, merged in PullRequest.objects.filter(
+                        connection_id=connection_id, title__in=batch, merged_at__isnull=False
+                    ).values_list("connection__engagement_id", "merged_at")
+                }
+    return found
+
+
+def _batches(items: list, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def mark_assignment(assignment) -> int:
+    """A roster change moves capacity (FTE, headcount, leavers) in every month the assignment
+    covers, evidence or not; the month before it starts too (a renewal starting the next day
+    means the previous assignment's person did not leave)."""
+    if assignment.engagement_id is None:
+        return 0
+    today = datetime.date.today()
+    last = min(assignment.valid_to or today, today)
+    month = month_start(assignment.valid_from - datetime.timedelta(days=1))
+    cells = []
+    while month <= last:
+        cells.append((assignment.engagement_id, month))
+        month = add_months(month, 1)
+    return mark(assignment.organization_id, cells)
 
 
 def queue_recompute(organization_id: int) -> None:

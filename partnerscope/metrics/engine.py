@@ -7,8 +7,11 @@ every KPI of the catalogue for every cell and upserts the values. Scores and ale
 (scoring.py). Pages and the API only ever read the stored rows.
 
 Incremental recompute: evidence writers call ``dirty.mark`` with the engagement and dates they
-touched; ``recompute_dirty`` recomputes the quarters holding those months (a quarter's median
-needs all its months) and nothing else.
+touched; ``recompute_dirty`` reads the evidence of those (engagement, month) pairs only. Each
+engagement's month cell keeps its measures' additive parts and its durations (``CellMeasures
+.parts`` and ``.samples``), so the quarters and the "all engagements" cells the new evidence
+changes are added up from stored months instead of from evidence (a quarter's median needs
+every sample of its months; the stored durations are those samples).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from partnerscope.metrics import kpis as kpi_catalogue
@@ -35,7 +39,7 @@ from partnerscope.metrics.measures import (
     roster_cells,
 )
 from partnerscope.metrics.models import CellMeasures, DirtyCell, MetricValue
-from partnerscope.metrics.stats import SampleChunk
+from partnerscope.metrics.stats import SampleChunk, pack_chunks, unpack_chunks
 
 Progress = Callable[[str, int, int], None]
 ALL = 0  # engagement_key of "all engagements of the vendor"; vendor_key 0 is in-house
@@ -130,36 +134,47 @@ def roll_up(month_measures, month_samples):
     return measures, samples
 
 
-def _scope_for_quarters(months: list[datetime.date]) -> list[Scope]:
-    quarters = sorted({periods.quarter_start(m) for m in months})
-    return [Scope(start=q, end=periods.next_start(periods.QUARTER, q)) for q in quarters]
-
-
 def recompute(organization_id: int, scope: Scope = EVERYTHING, progress: Progress = _noop) -> RecomputeResult:
     """Compute and store every KPI for every cell in ``scope`` (whole quarters only)."""
-    from partnerscope.metrics.scoring import rescore
-
     month_measures, month_samples = collect(organization_id, scope, progress)
     measures, samples = roll_up(month_measures, month_samples)
+    in_scope = Q()
+    if scope.start:
+        in_scope &= Q(period_start__gte=scope.start)
+    if scope.end:
+        in_scope &= Q(period_start__lt=scope.end)
+    return _compute_and_store(
+        organization_id, measures, samples, set(measures) | set(samples), in_scope, progress
+    )
+
+
+def _compute_and_store(
+    organization_id, measures, samples, keys, cells: Q, progress: Progress
+) -> RecomputeResult:
+    """KPI values for ``keys``, stored; then every value in ``cells`` this did not write becomes
+    "no data", and the scores of ``cells`` follow."""
+    from partnerscope.metrics.scoring import rescore
+
     catalogue = kpi_catalogue.catalogue(organization_id)
     now = timezone.now()
-    keys = set(measures) | set(samples)
     progress("Computing KPI values", 0, len(keys))
     rows, cell_rows = [], []
     for done, key in enumerate(sorted(keys)):
         eng_key, vkey, kind, start = key
         named = measures.get(key, {})
-        cell_rows.append(
-            CellMeasures(
-                organization_id=organization_id,
-                engagement_key=eng_key,
-                vendor_key=vkey,
-                period_kind=kind,
-                period_start=start,
-                measures={name: a.value for name, a in sorted(named.items())},
-                digests={name: a.digest for name, a in sorted(named.items())},
-            )
+        cell = CellMeasures(
+            organization_id=organization_id,
+            engagement_key=eng_key,
+            vendor_key=vkey,
+            period_kind=kind,
+            period_start=start,
+            measures={name: a.value for name, a in sorted(named.items())},
+            digests={name: a.digest for name, a in sorted(named.items())},
         )
+        if eng_key != ALL and kind == periods.MONTH:
+            cell.parts = {name: [a.value, a.n, a.id_sum, a.id_hash] for name, a in named.items()}
+            cell.samples = pack_chunks(samples[key]) if samples.get(key) else None
+        cell_rows.append(cell)
         period_values = _period_values(kind, start)
         for kpi in catalogue.values():
             computed = kpi_catalogue.compute(kpi, named, samples.get(key, {}), period_values)
@@ -176,10 +191,117 @@ def recompute(organization_id: int, scope: Scope = EVERYTHING, progress: Progres
     progress("Storing values", 0, 1)
     result = RecomputeResult(cells=len(cell_rows), values=len(rows))
     with transaction.atomic():
-        _store(organization_id, scope, rows, cell_rows, now)
+        _store(organization_id, cells, rows, cell_rows, now)
         progress("Scoring", 0, 1)
-        result.scores, result.alerts = rescore(organization_id, scope)
+        result.scores, result.alerts = rescore(organization_id, cells=cells)
     return result
+
+
+@dataclass(frozen=True)
+class DirtyQuarter:
+    """What new evidence changes in one quarter: the month cells of the dirty (engagement,
+    month) pairs, those engagements' quarter cells, and the "all engagements" month and
+    quarter cells of every vendor found in them (before or after the change)."""
+
+    quarter: datetime.date
+    dirty: frozenset[tuple[int, datetime.date]]
+    vendor_keys: frozenset[int]
+
+    @property
+    def engagements(self) -> set[int]:
+        return {eng for eng, _ in self.dirty}
+
+    def months(self) -> dict[datetime.date, set[int]]:
+        out: dict[datetime.date, set[int]] = defaultdict(set)
+        for eng, month in self.dirty:
+            out[month].add(eng)
+        return out
+
+    def holds(self, key: tuple) -> bool:
+        eng_key, vkey, kind, start = key
+        if kind == periods.QUARTER:
+            return start == self.quarter and (
+                eng_key in self.engagements if eng_key else vkey in self.vendor_keys
+            )
+        if eng_key == ALL:
+            return vkey in self.vendor_keys and start in self.months()
+        return (eng_key, start) in self.dirty
+
+    def q(self) -> Q:
+        """The same cells as a filter on stored rows (values, cell measures, scores)."""
+        vendors_all = Q(engagement_key=ALL, vendor_key__in=self.vendor_keys)
+        cells = Q(period_kind=periods.QUARTER, period_start=self.quarter) & (
+            Q(engagement_key__in=self.engagements) | vendors_all
+        )
+        for month, engagements in self.months().items():
+            cells |= Q(period_kind=periods.MONTH, period_start=month) & (
+                Q(engagement_key__in=engagements) | vendors_all
+            )
+        return cells
+
+
+def _month_scopes(dirty: set[tuple[int, datetime.date]]) -> list[Scope]:
+    """As few reads as cover exactly the dirty pairs: consecutive months dirty for the same
+    engagements share one."""
+    by_month: dict[datetime.date, set[int]] = defaultdict(set)
+    for eng, month in dirty:
+        by_month[month].add(eng)
+    scopes: list[Scope] = []
+    for month in sorted(by_month):
+        engagements = frozenset(by_month[month])
+        last = scopes[-1] if scopes else None
+        if last and last.engagement_ids == engagements and last.end == month:
+            scopes[-1] = Scope(engagements, last.start, periods.next_start(periods.MONTH, month))
+        else:
+            scopes.append(Scope(engagements, month, periods.next_start(periods.MONTH, month)))
+    return scopes
+
+
+def _stored_months(organization_id: int, quarter: datetime.date):
+    """The engagements' month cells of a quarter as the last recompute left them, or None when
+    some were written before their parts were kept."""
+    stored = CellMeasures.objects.filter(
+        organization_id=organization_id,
+        period_kind=periods.MONTH,
+        period_start__gte=quarter,
+        period_start__lt=periods.next_start(periods.QUARTER, quarter),
+    ).exclude(engagement_key=ALL)
+    rows = list(stored.values_list("engagement_key", "vendor_key", "period_start", "parts", "samples"))
+    if any(parts is None for *_, parts, _ in rows):
+        return None
+    return rows
+
+
+def recompute_quarter_cells(organization_id: int, quarter: datetime.date, dirty, progress: Progress = _noop):
+    """Recompute what the dirty (engagement, month) pairs of one quarter change (DirtyQuarter):
+    their evidence is read again, everything else they add up with comes from stored months."""
+    stored = _stored_months(organization_id, quarter)
+    if stored is None:  # months stored by an older version: read the quarter's evidence once
+        return recompute(
+            organization_id, Scope(start=quarter, end=periods.next_start(periods.QUARTER, quarter)), progress
+        )
+    month_measures: dict[tuple, dict[str, CellAggregate]] = {}
+    month_samples: dict[tuple, dict[str, SampleChunk]] = {}
+    for scope in _month_scopes(dirty):
+        measures, samples = collect(organization_id, scope, progress)
+        month_measures.update(measures)
+        month_samples.update(samples)
+    vendor_keys = {vkey for _, vkey, _ in set(month_measures) | set(month_samples)}
+    engagements = {eng for eng, _ in dirty}
+    # A vendor whose evidence the dirty months held before may have lost it: its cells change too.
+    vendor_keys |= {vkey for eng, vkey, month, *_ in stored if (eng, month) in dirty}
+    for eng, vkey, month, parts, blob in stored:
+        if (eng, month) in dirty or (eng not in engagements and vkey not in vendor_keys):
+            continue
+        key = (eng, vkey, month)
+        if parts:
+            month_measures[key] = {name: CellAggregate(*p) for name, p in parts.items()}
+        if blob is not None:
+            month_samples[key] = unpack_chunks(blob)
+    cells = DirtyQuarter(quarter, frozenset(dirty), frozenset(vendor_keys))
+    measures, samples = roll_up(month_measures, month_samples)
+    keys = {key for key in set(measures) | set(samples) if cells.holds(key)}
+    return _compute_and_store(organization_id, measures, samples, keys, cells.q(), progress)
 
 
 def _relevant(kpi, named, samples) -> bool:
@@ -190,19 +312,11 @@ def _relevant(kpi, named, samples) -> bool:
     return any(name in named for name in kpi.measures_used)
 
 
-def _store(organization_id, scope: Scope, rows, cell_rows, now) -> None:
-    """Upsert the values; values in scope the evidence no longer supports become "no data"
+def _store(organization_id, cells: Q, rows, cell_rows, now) -> None:
+    """Upsert the values; values in ``cells`` the evidence no longer supports become "no data"
     (kept, not deleted: a dispute or an alert may point at them)."""
-    stale = MetricValue.objects.filter(organization_id=organization_id)
-    cells = CellMeasures.objects.filter(organization_id=organization_id)
-    if scope.start:
-        stale, cells = (
-            stale.filter(period_start__gte=scope.start),
-            cells.filter(period_start__gte=scope.start),
-        )
-    if scope.end:
-        stale, cells = stale.filter(period_start__lt=scope.end), cells.filter(period_start__lt=scope.end)
-    cells.delete()
+    stale = MetricValue.objects.filter(cells, organization_id=organization_id)
+    CellMeasures.objects.filter(cells, organization_id=organization_id).delete()
     _upsert_values(organization_id, rows, now)
     # What this run did not write is no longer supported by the evidence.
     stale.exclude(computed_at=now).update(
@@ -273,17 +387,23 @@ def full_recompute(organization_id: int, progress: Progress = _noop) -> Recomput
 
 
 def recompute_dirty(organization_id: int, progress: Progress = _noop) -> RecomputeResult:
-    """Recompute the quarters holding dirty months. The dirty marks are taken first, so
-    evidence marked while this runs waits for the next run instead of being lost."""
-    marks = list(DirtyCell.objects.filter(organization_id=organization_id).values_list("id", "month"))
+    """Recompute the cells the dirty (engagement, month) marks change, a quarter at a time. The
+    marks are taken first, so evidence marked while this runs waits for the next run instead
+    of being lost."""
+    marks = list(
+        DirtyCell.objects.filter(organization_id=organization_id).values_list("id", "engagement_id", "month")
+    )
     total = RecomputeResult()
     if not marks:
         return total
-    for scope in _scope_for_quarters([month for _, month in marks]):
-        result = recompute(organization_id, scope, progress)
+    quarters: dict[datetime.date, set] = defaultdict(set)
+    for _, eng, month in marks:
+        quarters[periods.quarter_start(month)].add((eng, month))
+    for quarter, dirty in sorted(quarters.items()):
+        result = recompute_quarter_cells(organization_id, quarter, dirty, progress)
         total.cells += result.cells
         total.values += result.values
         total.scores += result.scores
         total.alerts += result.alerts
-    DirtyCell.objects.filter(id__in=[pk for pk, _ in marks]).delete()
+    DirtyCell.objects.filter(id__in=[pk for pk, *_ in marks]).delete()
     return total

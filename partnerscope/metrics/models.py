@@ -134,6 +134,12 @@ class CellMeasures(MetricsRow):
     period_start = models.DateField()
     measures = models.JSONField(default=dict)
     digests = models.JSONField(default=dict)
+    # One engagement's month cells only: each measure's additive parts [value, n, id sum,
+    # id hash] and its durations (stats.pack_chunks). An incremental recompute adds quarters
+    # and vendors' engagements up from these instead of reading their evidence again; None
+    # means "written before these were kept" and makes it read the whole quarter.
+    parts = models.JSONField(null=True, blank=True)
+    samples = models.BinaryField(null=True, blank=True)
 
     vendor_q = staticmethod(lambda vendor_id: models.Q(vendor_key=vendor_id))
 

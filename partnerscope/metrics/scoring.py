@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from partnerscope.metrics import periods
@@ -113,8 +114,9 @@ SCORE_KEY = ("template_id", "engagement_key", "vendor_key", "period_kind", "peri
 SCORE_UPDATED = ("score", "standing", "standing_rank", "weight_with_data", "sample", "computed_at")
 
 
-def rescore(organization_id: int, scope: Scope = EVERYTHING) -> tuple[int, int]:
-    """Recompute stored scores of every template in ``scope``; raise alerts. Returns counts."""
+def rescore(organization_id: int, scope: Scope = EVERYTHING, cells: Q | None = None) -> tuple[int, int]:
+    """Recompute stored scores of every template in ``scope`` (and among ``cells``, a filter on
+    the cell columns, when given); raise alerts. Returns counts."""
     kpis = catalogue(organization_id)
     templates = list(ScorecardTemplate.objects.filter(organization_id=organization_id))
     scores = alerts = 0
@@ -132,14 +134,16 @@ def rescore(organization_id: int, scope: Scope = EVERYTHING) -> tuple[int, int]:
             values = values.filter(period_start__gte=scope.start)
         if scope.end:
             values = values.filter(period_start__lt=scope.end)
-        cells: dict[tuple, dict[str, StoredValue]] = defaultdict(dict)
+        if cells is not None:
+            values = values.filter(cells)
+        named_cells: dict[tuple, dict[str, StoredValue]] = defaultdict(dict)
         for eng_key, vkey, kind, start, *stored in values.values_list(
             "engagement_key", "vendor_key", "period_kind", "period_start", "kpi", "value", "status", "sample",
             "excluded",
         ):  # fmt: skip
-            cells[(eng_key, vkey, kind, start)][stored[0]] = StoredValue(*stored)
+            named_cells[(eng_key, vkey, kind, start)][stored[0]] = StoredValue(*stored)
         rows, results = [], {}
-        for (eng_key, vkey, kind, start), named in sorted(cells.items()):
+        for (eng_key, vkey, kind, start), named in sorted(named_cells.items()):
             result = score_cell(criteria, named, kpis, template.bands)
             rows.append(
                 (organization_id, template.id, eng_key or None, eng_key, vkey or None, vkey, kind,

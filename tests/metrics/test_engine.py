@@ -8,7 +8,7 @@ import pytest
 
 from partnerscope.metrics import engine
 from partnerscope.metrics.measures import MEASURES, Scope
-from partnerscope.metrics.models import CellMeasures, DirtyCell, MetricValue
+from partnerscope.metrics.models import CellMeasures, DirtyCell, MetricValue, Score
 from partnerscope.metrics.stats import wilson
 
 MARCH = datetime.date(2024, 3, 1)
@@ -216,6 +216,118 @@ def test_new_evidence_marks_only_its_months_dirty_and_incremental_matches_full(c
         for v in MetricValue.objects.filter(organization=computed.org)
     }
     assert incremental == full
+
+
+def _stored_state(org):
+    values = {
+        (v.kpi, v.engagement_key, v.vendor_key, v.period_kind, v.period_start): (
+            v.value, v.sample, v.numerator, v.denominator, v.ci_low, v.ci_high, v.p75, v.p90, v.status, v.digest,
+        )
+        for v in MetricValue.objects.filter(organization=org)
+    }  # fmt: skip
+    cells = {
+        (c.engagement_key, c.vendor_key, c.period_kind, c.period_start): (
+            c.measures,
+            c.digests,
+            c.parts,
+            bytes(c.samples) if c.samples is not None else None,
+        )
+        for c in CellMeasures.objects.filter(organization=org)
+    }
+    scores = set(
+        Score.objects.filter(organization=org).values_list(
+            "template_id", "engagement_key", "vendor_key", "period_kind", "period_start", "score", "standing"
+        )
+    )
+    return values, cells, scores
+
+
+def test_incremental_recompute_of_mixed_changes_equals_a_full_one(computed):
+    """Evidence in another month of a stored quarter, a revert of an earlier quarter's commit
+    and a roster change: only the touched months are read, and what is stored is what a full
+    recompute stores."""
+    from partnerscope.engagements.models import Assignment
+    from partnerscope.engagements.services import save_roster_record
+    from partnerscope.evidence.attribution import attribute_repository
+    from partnerscope.evidence.connectors.store import store_pull_requests
+    from partnerscope.evidence.models import Connection, Repository
+    from tests.conftest import pull_request_row
+    from tests.metrics.conftest import at, make_commit, review
+
+    org = computed.org
+    DirtyCell.objects.all().delete()
+    connection = Connection.objects.get(engagement=computed.engagement_a)
+    # February, beside the stored March of Q1: a reviewed PR (durations) by ana.
+    created = at(12, month=2)
+    store_pull_requests(
+        connection,
+        [pull_request_row(41, "ana-alpha", created, reviews=[review("r41", "ida-inhouse", "approved", at(13, month=2))])],
+    )  # fmt: skip
+    # April (Q2): ida reverts ana's March commit a3, so March's cells change too.
+    repo_a = Repository.objects.get(engagement=computed.engagement_a)
+    make_commit(repo_a, "r9", "ida@acme.test", "Ida", at(3, month=4), reverts="a3", adds=0, dels=10)
+    attribute_repository(repo_a, only_pending=True)
+    # The roster: Ben leaves Beta's engagement at the end of May.
+    ben = Assignment.objects.get(person=computed.person_b)
+    ben.valid_to = datetime.date(2024, 5, 31)
+    save_roster_record(membership=computed.owner_m, instance=ben)
+    marks = set(DirtyCell.objects.values_list("engagement_id", "month"))
+    assert {(computed.engagement_a.id, datetime.date(2024, 2, 1)), (computed.engagement_a.id, MARCH),
+            (computed.engagement_a.id, datetime.date(2024, 4, 1)),
+            (computed.engagement_b.id, datetime.date(2024, 6, 1))} <= marks  # fmt: skip
+    assert (computed.engagement_a.id, datetime.date(2024, 1, 1)) not in marks
+
+    incremental = engine.recompute_dirty(org.id)
+    assert not DirtyCell.objects.exists()
+    reverted = value(computed, "revert_rate")
+    assert reverted.numerator == 2  # a4 and now a3
+    assert value(computed, "pickup_time", start=datetime.date(2024, 2, 1)).sample == 1
+    after_incremental = _stored_state(org)
+    full = engine.full_recompute(org.id)
+    assert incremental.cells < full.cells
+    assert _stored_state(org) == after_incremental
+
+
+def test_incremental_recompute_reads_the_quarter_when_months_were_stored_without_parts(computed):
+    """Cells stored before their parts were kept: the quarter is read from evidence once."""
+    from partnerscope.evidence.connectors.store import store_pull_requests
+    from partnerscope.evidence.models import Connection
+    from tests.conftest import pull_request_row
+    from tests.metrics.conftest import at
+
+    org = computed.org
+    CellMeasures.objects.filter(organization=org, period_start__lt=datetime.date(2024, 4, 1)).update(
+        parts=None, samples=None
+    )
+    DirtyCell.objects.all().delete()
+    store_pull_requests(
+        Connection.objects.get(engagement=computed.engagement_a),
+        [pull_request_row(42, "ana-alpha", at(14, month=2))],
+    )
+    engine.recompute_dirty(org.id)
+    assert not CellMeasures.objects.filter(
+        organization=org, period_kind="month", period_start=MARCH, parts=None
+    ).exclude(engagement_key=0)
+    after_incremental = _stored_state(org)
+    engine.full_recompute(org.id)
+    assert _stored_state(org) == after_incremental
+
+
+def test_stored_samples_round_trip_and_a_damaged_blob_is_refused():
+    import numpy as np
+
+    from partnerscope.metrics.stats import SampleChunk, pack_chunks, unpack_chunks
+
+    chunks = {"lead_time": [SampleChunk.of([(1.5, 10), (2.0, 11)]), SampleChunk.of([(7.25, 12)])],
+              "pickup_time": [SampleChunk.of([(0.5, 3)])]}  # fmt: skip
+    back = unpack_chunks(pack_chunks(chunks))
+    assert list(back["lead_time"].hours) == [1.5, 2.0, 7.25] and back["pickup_time"].n == 1
+    assert back["lead_time"].id_sum == 33
+    assert back["lead_time"].id_hash == sum(c.id_hash for c in chunks["lead_time"])
+    assert isinstance(back["pickup_time"].hours, np.ndarray)
+    damaged = pack_chunks({"lead_time": chunks["lead_time"]}).replace(b'"lead_time",3', b'"lead_time",2')
+    with pytest.raises(ValueError, match="hold 3 hours"):
+        unpack_chunks(damaged)
 
 
 def test_a_revert_pr_is_charged_to_the_reverted_prs_author(evidence):
