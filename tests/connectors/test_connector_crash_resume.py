@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.evidence.test_crash_resume import ROOT, Database
+from tests.evidence.test_crash_resume import ROOT, Database, migrated  # noqa: F401 - a fixture
 from tests.fakes.github import FakeGitHub, GeneratedProject
 from tests.fakes.gitlab import FakeGitLab, GeneratedGitLabProject
 from tests.fakes.jira import FakeJira, GeneratedJiraProject
@@ -72,28 +72,28 @@ class Case:
 
     def fake(self):
         if self.kind == "github":
-            project = GeneratedProject(prs=3000, issues=3000, deployments=200, runs=200, seed=9)
+            project = GeneratedProject(prs=1200, issues=1200, deployments=200, runs=200, seed=9)
             return FakeGitHub(project, token=TOKEN)
         if self.kind == "gitlab":
-            project = GeneratedGitLabProject(mrs=2000, issues=1500, deployments=200, pipelines=200, seed=9)
+            project = GeneratedGitLabProject(mrs=1000, issues=800, deployments=200, pipelines=200, seed=9)
             return FakeGitLab(project, token=TOKEN, rate_limit=10**9)
-        return FakeJira(GeneratedJiraProject(issues=5000, seed=9), token=TOKEN, email=EMAIL)
+        return FakeJira(GeneratedJiraProject(issues=2500, seed=9), token=TOKEN, email=EMAIL)
 
 
 CASES = {
     "github": Case(
-        "github", "acme/app", "ana-alpha", "3000 3000 400",
-        (("evidence_pullrequest", 200), ("evidence_pullrequest", 1500), ("evidence_workitem", 800)),
+        "github", "acme/app", "ana-alpha", "1200 1200 400",
+        (("evidence_pullrequest", 200), ("evidence_pullrequest", 700), ("evidence_workitem", 400)),
     ),
     # Merge requests and issues move their cursors page by page; the issues' resource events are
     # read between the pages.
     "gitlab": Case(
-        "gitlab", "acme/platform/shop", "ana-alpha", "2000 1500 400",
-        (("evidence_pullrequest", 300), ("evidence_workitem", 200), ("evidence_workitem", 900)),
+        "gitlab", "acme/platform/shop", "ana-alpha", "1000 800 400",
+        (("evidence_pullrequest", 300), ("evidence_workitem", 200), ("evidence_workitem", 500)),
     ),
     "jira": Case(
-        "jira", "SHOP", "557058:ana", "0 5000 0",
-        (("evidence_workitem", 600), ("evidence_workitem", 2500), ("evidence_workitemevent", 12000)),
+        "jira", "SHOP", "557058:ana", "0 2500 0",
+        (("evidence_workitem", 600), ("evidence_workitem", 1400), ("evidence_workitemevent", 6000)),
     ),
 }  # fmt: skip
 
@@ -110,15 +110,14 @@ def server(case):
 
 
 @pytest.fixture
-def databases(tmp_path, django_db_blocker, server, case):
+def databases(tmp_path, django_db_blocker, server, case, migrated):  # noqa: F811 - the imported fixture
     made = []
 
     def make(name):
         with django_db_blocker.unblock():
-            db = Database(tmp_path, name)
+            db = Database(tmp_path, name, migrated)
         db.env["PARTNERSCOPE_TRACKER_RUNS_DAYS"] = "3650"
         made.append(db)
-        db.manage("migrate", "-v0")
         values = {"BASE": server.base_url, "TOKEN": TOKEN, "KIND": case.kind, "PROJECT": case.project,
                   "IDENTITY": case.identity, "EMAIL": EMAIL if case.kind == "jira" else ""}  # fmt: skip
         script = SETUP
@@ -160,7 +159,7 @@ def test_kill_9_during_a_tracker_sync_then_resume_gives_the_same_rows(databases,
     )
     if case.kind == "github" and "pull_requests" in cursor:
         # A step's cursor moves only once all of its pages are stored.
-        assert crashed.count("evidence_pullrequest") == 3000, (
+        assert crashed.count("evidence_pullrequest") == 1200, (
             "the pull request cursor moved past unstored pages"
         )
     assert crashed.shell(DIGEST) != expected, "the killed syncs stored everything: kill them earlier"

@@ -7,6 +7,7 @@ PostgreSQL database when DATABASE_URL names PostgreSQL), killed with SIGKILL at 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -61,9 +62,10 @@ print(Commit.objects.count(), FileChange.objects.count(), Contribution.objects.c
 
 
 class Database:
-    """A database of its own for the subprocesses: a SQLite file, or a new PostgreSQL database."""
+    """A database of its own for the subprocesses: a SQLite file, or a new PostgreSQL database.
+    Made from ``template`` (a migrated Database) when given: a copy instead of a migrate."""
 
-    def __init__(self, tmp: Path, name: str):
+    def __init__(self, tmp: Path, name: str, template: Database | None = None):
         self.env = {
             **os.environ,
             "PARTNERSCOPE_DATA_DIR": str(tmp / name),
@@ -74,14 +76,17 @@ class Database:
         url = os.environ.get("DATABASE_URL", "")
         if url.startswith("postgres"):
             self.pg_name = f"ps_crash_{uuid.uuid4().hex[:10]}"
+            source = f' TEMPLATE "{template.pg_name}"' if template is not None else ""
             with connection.cursor() as cursor:
-                cursor.execute(f'CREATE DATABASE "{self.pg_name}"')
+                cursor.execute(f'CREATE DATABASE "{self.pg_name}"{source}')
             # This test holds no database of its own: an open session to the test database
             # would keep pytest-django from dropping it at the end of the run.
             connection.close()
             self.env["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + self.pg_name
         else:
             self.env.pop("DATABASE_URL", None)
+            if template is not None:
+                shutil.copytree(template.env["PARTNERSCOPE_DATA_DIR"], self.env["PARTNERSCOPE_DATA_DIR"])
 
     def manage(self, *args, check=True, **kwargs):
         return subprocess.run(
@@ -116,15 +121,26 @@ class Database:
             connection.close()
 
 
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory, django_db_blocker):
+    """One migrated database per test run; each crash test copies it (a migrate costs seconds,
+    and these tests make eight databases)."""
+    with django_db_blocker.unblock():
+        template = Database(tmp_path_factory.mktemp("crash-template"), "template")
+    template.manage("migrate", "-v0")
+    yield template
+    with django_db_blocker.unblock():
+        template.drop()
+
+
 @pytest.fixture
-def databases(tmp_path, django_db_blocker):
+def databases(tmp_path, django_db_blocker, migrated):
     made = []
 
     def make(name):
         with django_db_blocker.unblock():
-            db = Database(tmp_path, name)
+            db = Database(tmp_path, name, migrated)
         made.append(db)
-        db.manage("migrate", "-v0")
         db.shell(SETUP.replace("SOURCE", repr(str(tmp_path / "src" / "app.git"))))
         return db
 
