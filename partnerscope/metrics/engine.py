@@ -240,21 +240,12 @@ class DirtyQuarter:
         return cells
 
 
-def _month_scopes(dirty: set[tuple[int, datetime.date]]) -> list[Scope]:
-    """As few reads as cover exactly the dirty pairs: consecutive months dirty for the same
-    engagements share one."""
-    by_month: dict[datetime.date, set[int]] = defaultdict(set)
-    for eng, month in dirty:
-        by_month[month].add(eng)
-    scopes: list[Scope] = []
-    for month in sorted(by_month):
-        engagements = frozenset(by_month[month])
-        last = scopes[-1] if scopes else None
-        if last and last.engagement_ids == engagements and last.end == month:
-            scopes[-1] = Scope(engagements, last.start, periods.next_start(periods.MONTH, month))
-        else:
-            scopes.append(Scope(engagements, month, periods.next_start(periods.MONTH, month)))
-    return scopes
+def _read_scope(dirty: set[tuple[int, datetime.date]]) -> Scope:
+    """One read covering the dirty pairs of a quarter: their engagements over their months.
+    It may also cover a few pairs that are not dirty (their stored cells are used instead);
+    each read has a fixed cost of some twenty queries, which one read pays once."""
+    months = sorted({month for _, month in dirty})
+    return Scope(frozenset(eng for eng, _ in dirty), months[0], periods.next_start(periods.MONTH, months[-1]))
 
 
 def _stored_months(organization_id: int, quarter: datetime.date):
@@ -280,12 +271,9 @@ def recompute_quarter_cells(organization_id: int, quarter: datetime.date, dirty,
         return recompute(
             organization_id, Scope(start=quarter, end=periods.next_start(periods.QUARTER, quarter)), progress
         )
-    month_measures: dict[tuple, dict[str, CellAggregate]] = {}
-    month_samples: dict[tuple, dict[str, SampleChunk]] = {}
-    for scope in _month_scopes(dirty):
-        measures, samples = collect(organization_id, scope, progress)
-        month_measures.update(measures)
-        month_samples.update(samples)
+    fresh_measures, fresh_samples = collect(organization_id, _read_scope(dirty), progress)
+    month_measures = {key: named for key, named in fresh_measures.items() if (key[0], key[2]) in dirty}
+    month_samples = {key: named for key, named in fresh_samples.items() if (key[0], key[2]) in dirty}
     vendor_keys = {vkey for _, vkey, _ in set(month_measures) | set(month_samples)}
     engagements = {eng for eng, _ in dirty}
     # A vendor whose evidence the dirty months held before may have lost it: its cells change too.

@@ -162,34 +162,56 @@ def rescore(organization_id: int, scope: Scope = EVERYTHING, cells: Q | None = N
         # Alerts only for the current and the previous period: a first computation over years
         # of history must not flood anyone with drops that are long over.
         today = timezone.now().date()
-        for (eng_key, vkey, kind, start), result in results.items():
-            recent = periods.previous_start(kind, periods.start_of(kind, today))
-            if vkey and not eng_key and start >= recent:
-                previous = results.get((0, vkey, kind, periods.previous_start(kind, start)))
-                alerts += _raise_alerts(template, vkey, kind, start, result, kpis, previous)
+        recent = [
+            (vkey, kind, start, result)
+            for (eng_key, vkey, kind, start), result in results.items()
+            if vkey and not eng_key and start >= periods.previous_start(kind, periods.start_of(kind, today))
+        ]
+        previous_scores, previous_values = _previous_cells(template, criteria, recent)
+        for vkey, kind, start, result in recent:
+            before = (vkey, kind, periods.previous_start(kind, start))
+            previous = results.get((0, *before)) or previous_scores.get(before)
+            alerts += _raise_alerts(
+                template, vkey, kind, start, result, kpis, previous, previous_values[before]
+            )
     return scores, alerts
+
+
+def _previous_cells(template, criteria, recent) -> tuple[dict, dict]:
+    """The stored scores and criterion values of the periods before the recent cells, read in
+    two queries for all vendors (one pair per vendor made an incremental recompute slow)."""
+    values: dict[tuple, dict] = defaultdict(dict)
+    if not recent:
+        return {}, values
+    periods_before = Q()
+    for kind, start in {(kind, periods.previous_start(kind, start)) for _, kind, start, _ in recent}:
+        periods_before |= Q(period_kind=kind, period_start=start)
+    vendors = {vkey for vkey, *_ in recent}
+    scores = {
+        (s.vendor_key, s.period_kind, s.period_start): s
+        for s in Score.objects.filter(
+            periods_before, template=template, engagement_key=0, vendor_key__in=vendors
+        )
+    }
+    for v in MetricValue.objects.filter(
+        periods_before, organization_id=template.organization_id, engagement_key=0, vendor_key__in=vendors,
+        kpi__in={c.kpi for c in criteria}, status=MetricValue.Status.OK,
+    ):  # fmt: skip
+        values[(v.vendor_key, v.period_kind, v.period_start)][v.kpi] = v
+    return scores, values
 
 
 def _rank(score) -> int | None:
     return score.rank if isinstance(score, ScoreResult) else score.standing_rank
 
 
-def _raise_alerts(template, vendor_id, kind, start, result: ScoreResult, kpis, previous_result=None) -> int:
+def _raise_alerts(template, vendor_id, kind, start, result: ScoreResult, kpis, previous, before: dict) -> int:
     """Alerts for a vendor's all-engagement cell: its standing dropped since the previous
-    period, or a criterion's KPI crossed its threshold (it did not the period before)."""
+    period (``previous``: that period's score), or a criterion's KPI crossed its threshold
+    (it did not the period before: ``before``, that period's values by KPI)."""
     from partnerscope.metrics.alerts import raise_alert
 
     previous_start = periods.previous_start(kind, start)
-    previous = (
-        previous_result
-        or Score.objects.filter(
-            template=template,
-            engagement_key=0,
-            vendor_key=vendor_id,
-            period_kind=kind,
-            period_start=previous_start,
-        ).first()
-    )
     label = periods.label(kind, start)
     raised = 0
     if (
@@ -214,14 +236,6 @@ def _raise_alerts(template, vendor_id, kind, start, result: ScoreResult, kpis, p
         )
     crossed = [row for row in result.rows if row.crossed]
     if crossed:
-        before = {
-            v.kpi: v
-            for v in MetricValue.objects.filter(
-                organization_id=template.organization_id, engagement_key=0, vendor_key=vendor_id,
-                period_kind=kind, period_start=previous_start, kpi__in=[r.criterion.kpi for r in crossed],
-                status=MetricValue.Status.OK,
-            )
-        }  # fmt: skip
         for row in crossed:
             old = before.get(row.criterion.kpi)
             kpi = kpis[row.criterion.kpi]

@@ -325,6 +325,10 @@ def test_stored_samples_round_trip_and_a_damaged_blob_is_refused():
     assert back["lead_time"].id_sum == 33
     assert back["lead_time"].id_hash == sum(c.id_hash for c in chunks["lead_time"])
     assert isinstance(back["pickup_time"].hours, np.ndarray)
+    # Small chunks sum their digest terms in Python, large ones in numpy: the same terms.
+    rows = [(float(i), 10**9 + i * 7919) for i in range(40)]
+    small, large = SampleChunk.of(rows), SampleChunk.of(rows * 2)
+    assert (2 * small.id_sum, 2 * small.id_hash) == (large.id_sum, large.id_hash)
     damaged = pack_chunks({"lead_time": chunks["lead_time"]}).replace(b'"lead_time",3', b'"lead_time",2')
     with pytest.raises(ValueError, match="hold 3 hours"):
         unpack_chunks(damaged)
