@@ -441,7 +441,9 @@ DUCK_QUERIES = [
     # pull request measures
     """SELECT engagement_id, vkey, {pm} AS period, count(*) FILTER (WHERE state = 'merged'),
          count(*) FILTER (WHERE state = 'merged' AND EXISTS (SELECT 1 FROM r WHERE r.pull_request_id = p.id
-           AND r.state = 'approved' AND NOT r.is_comment AND NOT r.is_bot AND r.actor <> p.actor))
+           AND r.state = 'approved' AND NOT r.is_comment AND NOT r.is_bot AND r.actor <> p.actor)),
+         sum((SELECT count(*) FROM r WHERE r.pull_request_id = p.id AND r.state = 'changes_requested'
+           AND r.status = 'inhouse' AND NOT r.is_bot AND r.actor <> p.actor)) FILTER (WHERE state = 'merged')
        FROM p WHERE merged_at IS NOT NULL GROUP BY GROUPING SETS ((engagement_id, vkey, period), (vkey, period))""",
     """SELECT engagement_id, vkey, {pc} AS period, count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM r
          WHERE r.pull_request_id = p.id AND r.state = 'changes_requested' AND r.status = 'inhouse'
@@ -449,12 +451,15 @@ DUCK_QUERIES = [
        FROM p WHERE state IN ('merged', 'closed') AND coalesce(closed_at, merged_at) IS NOT NULL
        GROUP BY GROUPING SETS ((engagement_id, vkey, period), (vkey, period))""",
     # PR durations: exact medians and percentiles
-    """WITH first_review AS (SELECT pull_request_id, min(submitted_at) AS at FROM r JOIN p ON p.id = r.pull_request_id
+    """WITH first_review AS (SELECT pull_request_id, min(submitted_at) AS at,
+           min(submitted_at) FILTER (WHERE r.status = 'inhouse') AS client_at
+         FROM r JOIN p ON p.id = r.pull_request_id
          WHERE NOT r.is_bot AND r.actor <> p.actor GROUP BY pull_request_id)
        SELECT engagement_id, vkey, {pm} AS period,
          quantile_cont(epoch(created_at - first_commit_at) / 3600, [0.5, 0.75, 0.9]),
          quantile_cont(epoch(f.at - coalesce(ready_at, created_at)) / 3600, [0.5, 0.75, 0.9]),
-         quantile_cont(epoch(merged_at - f.at) / 3600, [0.5, 0.75, 0.9])
+         quantile_cont(epoch(merged_at - f.at) / 3600, [0.5, 0.75, 0.9]),
+         quantile_cont(epoch(f.client_at - coalesce(ready_at, created_at)) / 3600, [0.5, 0.75, 0.9])
        FROM p LEFT JOIN first_review f ON f.pull_request_id = p.id WHERE merged_at IS NOT NULL
        GROUP BY GROUPING SETS ((engagement_id, vkey, period), (vkey, period))""",
     # lead time and deploy time: first production deployment containing the merge commit

@@ -97,6 +97,10 @@ BUILTIN: dict[str, Kpi] = {
         Kpi("deploy_time", "PR deploy time", 1, "duration", "hours", -1,
             "Median of first production deployment − merged", "DevLake PR metrics", duration="deploy_time",
             group="Delivery"),
+        Kpi("client_wait", "Client review wait", 1, "duration", "hours", -1,
+            "Median time vendor PRs waited for a client reviewer's first review or comment after being ready "
+            "for review: the client's share of the delay, so the vendor is not blamed for it", "METRICS.md "
+            "(client-side wait)", duration="client_wait", group="Delivery"),
         Kpi("change_request_acceptance", "Change request acceptance", 1, "rate", "%", 1,
             "Merged PRs ÷ PRs closed (merged or not) in the period", "CHAOSS",
             numerator="merged_prs", denominator="closed_prs", group="Delivery"),
@@ -132,6 +136,10 @@ BUILTIN: dict[str, Kpi] = {
             "Failed CI runs (workflow runs, pipelines) triggered by vendor staff ÷ finished runs; production "
             "deployments count in the change failure rate instead", "METRICS.md (test and CI signals)",
             numerator="failed_ci_runs", denominator="ci_runs", group="Quality"),
+        Kpi("review_rounds", "Review rounds per PR", 1, "ratio", "rounds per PR", -1,
+            "1 + changes requested by client reviewers, averaged over merged vendor PRs", "METRICS.md (review "
+            "outcome)", formula="(merged_prs + client_change_requests) / merged_prs", sample_measure="merged_prs",
+            group="Quality"),
         Kpi("review_discipline", "Review discipline", 1, "rate", "%", 1,
             "Merged PRs with an approving review by someone other than the author (bots excluded) ÷ merged "
             "PRs", "METRICS.md (DevLake counts the author's own comments)", numerator="approved_merged_prs",

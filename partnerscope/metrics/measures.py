@@ -386,6 +386,19 @@ def _changes_requested(organization_id: int, scope: Scope = EVERYTHING) -> Q:
     return Q(Exists(_review_by_other(state=Review.State.CHANGES_REQUESTED, status="inhouse")))
 
 
+def _client_change_requests():
+    """Changes requested on a PR by client reviewers (not its author, not bots): each one sends
+    the PR into another round of review."""
+    requests = (
+        _review_by_other(state=Review.State.CHANGES_REQUESTED, status="inhouse")
+        .order_by()
+        .values("pull_request_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(requests, output_field=BigIntegerField()), Value(0))
+
+
 def _reverted_prs(organization_id: int, scope: Scope = EVERYTHING) -> Q:
     """Merged PRs reverted by a commit ("This reverts commit <merge sha>") or by a merged
     ``Revert "<title>"`` PR of the same project. Revert PRs are few: their originals are looked
@@ -496,6 +509,9 @@ MEASURES: dict[str, Measure] = {
         Measure("approved_merged_prs", "Approved merged PRs",
                 "Merged PRs with an approval by someone other than the author (bots excluded)",
                 "pull_request", _merged, _approved),
+        Measure("client_change_requests", "Changes requested by the client on merged PRs",
+                "Reviews by client reviewers requesting changes, on merged PRs (each one is another review "
+                "round)", "pull_request", _merged, value=_client_change_requests),
         Measure("reverted_prs", "Reverted PRs", "Merged PRs later reverted (revert commit or revert PR)",
                 "pull_request", _merged, _reverted_prs),
         Measure("closed_prs", "Closed PRs", "Pull requests merged or closed unmerged in the period",
@@ -814,8 +830,8 @@ def _merged_in_scope(organization_id: int, scope: Scope) -> QuerySet:
     return qs
 
 
-def _first_response():
-    responses = _review_by_other().order_by("submitted_at").values("submitted_at")[:1]
+def _first_response(**extra):
+    responses = _review_by_other(**extra).order_by("submitted_at").values("submitted_at")[:1]
     return Subquery(responses)
 
 
@@ -835,28 +851,30 @@ def coding_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
 
 
 def response_samples(organization_id: int, scope: Scope) -> dict[str, list[Sample]]:
-    """Pickup time (first review or comment by someone else − ready for review) and review time
-    (merged − that first response): the first response is looked up once per PR for both."""
+    """Pickup time (first review or comment by someone else − ready for review), review time
+    (merged − that first response) and client wait (first response by a client reviewer −
+    ready for review): the responses are looked up once per PR for all three."""
+    ready = Coalesce("ready_at", "created_at")
     rows = (
         _merged_in_scope(organization_id, scope)
-        .annotate(response=_first_response())
+        .annotate(response=_first_response(), client_response=_first_response(status="inhouse"))
         .filter(response__isnull=False)
         .annotate(
             month=MonthOf("day"),
-            pickup=Hours("response", Coalesce("ready_at", "created_at")),
+            pickup=Hours("response", ready),
             review=Hours("day", "response"),
+            client_wait=Hours("client_response", ready),
         )
     )
-    out = {"pickup_time": [], "review_time": []}
-    for rid, eng, vkey, month, pickup, review in rows.values_list(
-        "rid", "eng", "vkey", "month", "pickup", "review"
+    out = {"pickup_time": [], "review_time": [], "client_wait": []}
+    for rid, eng, vkey, month, *hours in rows.values_list(
+        "rid", "eng", "vkey", "month", "pickup", "review", "client_wait"
     ):
         month = month_value(month)
-        # Negatives dropped: a clock skew between systems is not a negative duration.
-        if pickup is not None and pickup >= 0:
-            out["pickup_time"].append(Sample(rid, eng, vkey, month, pickup))
-        if review is not None and review >= 0:
-            out["review_time"].append(Sample(rid, eng, vkey, month, review))
+        for name, value in zip(("pickup_time", "review_time", "client_wait"), hours, strict=True):
+            # Negatives dropped: a clock skew between systems is not a negative duration.
+            if value is not None and value >= 0:
+                out[name].append(Sample(rid, eng, vkey, month, value))
     return out
 
 
@@ -908,6 +926,9 @@ DURATIONS: dict[str, Duration] = {
         Duration("pickup_time", "PR pickup time",
                  "First review or comment by someone else − ready for review", "pull_request", response_samples),
         Duration("review_time", "PR review time", "Merged − first review", "pull_request", response_samples),
+        Duration("client_wait", "Client review wait",
+                 "First review or comment by a client reviewer − ready for review", "pull_request",
+                 response_samples),
         Duration("deploy_time", "PR deploy time", "First production deployment − merged", "pull_request",
                  deployed_samples),
         Duration("issue_lead_time", "Issue lead time", "Resolved − created, work items resolved by the vendor",

@@ -77,6 +77,36 @@ def test_pickup_time_ignores_the_authors_own_comment_and_bots(computed):
     assert pickup.p90 == pytest.approx(4.0)
 
 
+def test_review_rounds_count_the_clients_change_requests_on_merged_prs(computed):
+    rounds = value(computed, "review_rounds")
+    # Seven merged PRs (#1-#7); ida (the client) requested changes once, on #2: 8 rounds / 7.
+    assert rounds.value == pytest.approx(8 / 7) and rounds.sample == 7
+
+
+def test_client_wait_counts_only_client_reviewers(evidence):
+    from partnerscope.evidence.connectors.store import store_pull_requests
+    from partnerscope.evidence.models import Connection
+    from tests.conftest import pull_request_row
+    from tests.metrics.conftest import at, review
+
+    # April: a PR first commented on by someone outside the client after 1 h (its pickup), then
+    # reviewed by ida, the client, after 6 h (the wait charged to the client).
+    created = at(8, month=4)
+    reviews = [review("o43", "outside-reviewer", "commented", created + datetime.timedelta(hours=1), is_comment=True),
+               review("i43", "ida-inhouse", "approved", created + datetime.timedelta(hours=6))]  # fmt: skip
+    store_pull_requests(
+        Connection.objects.get(engagement=evidence.engagement_a),
+        [pull_request_row(43, "ana-alpha", created, reviews=reviews)],
+    )
+    engine.full_recompute(evidence.org.id)
+    april = datetime.date(2024, 4, 1)
+    assert value(evidence, "pickup_time", start=april).value == pytest.approx(1.0)
+    assert value(evidence, "client_wait", start=april).value == pytest.approx(6.0)
+    # March: ida was the first to respond on #2-#5, so the wait equals the pickup there.
+    march = value(evidence, "client_wait")
+    assert (march.value, march.sample) == (pytest.approx(4.0), 4)
+
+
 def test_recovery_time(computed):
     recovery = value(computed, "recovery_time")
     assert (recovery.value, recovery.sample) == (pytest.approx(6.0), 1)
