@@ -175,12 +175,14 @@ class Comparison:
     fte: dict[int, float]
 
 
-def build_comparison(membership, kind: str, start: datetime.date, vendors, kpi_keys: list[str]) -> Comparison:
+def build_comparison(
+    membership, kind: str, start: datetime.date, vendors, kpi_keys: list[str], kpis_all: dict | None = None
+) -> Comparison:
     """Raw values and intervals per vendor and the in-house baseline (all engagements), plus
     each count normalised per FTE-month where the roster gives capacity."""
     from partnerscope.metrics.models import CellMeasures
 
-    kpis_all = catalogue(membership.organization_id)
+    kpis_all = kpis_all if kpis_all is not None else catalogue(membership.organization_id)
     kpis = [kpis_all[k] for k in kpi_keys if k in kpis_all]
     columns = [(v.id, v.name) for v in vendors] + [(0, "In-house baseline")]
     keys = [c[0] for c in columns]
