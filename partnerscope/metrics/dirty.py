@@ -62,7 +62,7 @@ def mark_rows(rows) -> int:
         for organization_id, eng, month in grouped:
             organization_ids.add(organization_id)
             pairs.add((organization_id, eng, month_value(month)))
-    for organization_id, eng, day in _reverted_cells(rows):
+    for organization_id, eng, day in _reverted_cells(rows) | _deployed_cells(rows):
         organization_ids.add(organization_id)
         pairs.add((organization_id, eng, day))
     total = 0
@@ -119,6 +119,33 @@ def _reverted_cells(rows):
                         connection_id=connection_id, title__in=batch, merged_at__isnull=False
                     ).values_list("connection__engagement_id", "merged_at")
                 }
+    return found
+
+
+def _deployed_cells(rows):
+    """A change counts in the month of the deployment that shipped it (deployments with vendor
+    changes, lead and deploy time): a commit or PR arriving after that deployment changes the
+    deployment's month too. Looked up by sha through the (organization, sha) index."""
+    from partnerscope.evidence.models import DeploymentCommit
+
+    model = rows.model._meta.model_name
+    if model not in ("contribution", "pullrequest"):
+        return set()
+    sha = "commit__sha" if model == "contribution" else "merge_commit_sha"
+    shas = defaultdict(set)
+    for organization_id, value in (
+        rows.exclude(**{sha: ""}).values_list("organization_id", sha).distinct().order_by()
+    ):
+        shas[organization_id].add(value)
+    found = set()
+    for organization_id, values in shas.items():
+        for batch in _batches(sorted(values)):
+            for eng, finished, created in DeploymentCommit.objects.filter(
+                organization_id=organization_id, sha__in=batch
+            ).values_list(
+                "deployment__connection__engagement_id", "deployment__finished_at", "deployment__created_at"
+            ):
+                found.add((organization_id, eng, (finished or created).date()))
     return found
 
 

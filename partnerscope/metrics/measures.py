@@ -22,12 +22,13 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import (
     BigIntegerField,
+    Case,
     CharField,
     Count,
     Exists,
-    ExpressionWrapper,
     F,
     FloatField,
     Func,
@@ -36,10 +37,10 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
+    When,
 )
-from django.db.models.functions import Coalesce, Mod
+from django.db.models.functions import Coalesce
 
 from partnerscope.engagements.models import Assignment
 from partnerscope.evidence.models import (
@@ -226,45 +227,69 @@ class Measure:
 
 
 def grouped_cells(organization_id: int, scope: Scope, measures: list[Measure]) -> dict[str, dict]:
-    """Measures sharing one base, per cell, from a single GROUP BY: each measure's condition
-    becomes a FILTER on its aggregates (measures with the same condition share their count and
-    digest). Distinct measures count and digest each record once (a commit with two authors of
-    one vendor)."""
+    """Measures sharing one base, per cell, from a single GROUP BY. Each measure's condition is
+    evaluated once per row, as a column of an inner query, and the outer aggregates read that
+    column (written as aggregate FILTERs, SQL repeats a condition's EXISTS subquery for every
+    aggregate that names it: three times per row for count, id sum and id hash). Measures with
+    the same condition share their count and digest. Distinct measures count and digest each
+    record once (a commit with two authors of one vendor)."""
     base = measures[0]
     assert all(m.base is base.base and m.datetime_day == base.datetime_day for m in measures)
-    hashed = ExpressionWrapper(Mod(F("rid") * HASH_MULTIPLIER, HASH_PRIME), output_field=BigIntegerField())
-    aggregates, names = {}, {}
+    flags, values, names = {}, {}, {}
     conditions: dict[tuple, str] = {}
     for i, measure in enumerate(measures):
-        when = Q(measure.when(organization_id, scope)) if measure.when is not None else None
         key = (measure.when, measure.distinct)
         if key not in conditions:
             tag = conditions[key] = f"c{len(conditions)}"
-            aggregates[f"{tag}_n"] = Count("rid", distinct=measure.distinct, filter=when)
-            aggregates[f"{tag}_s"] = Sum("rid", distinct=measure.distinct, filter=when)
-            aggregates[f"{tag}_h"] = Sum(hashed, distinct=measure.distinct, filter=when)
+            if measure.when is not None:
+                flags[tag] = Case(When(measure.when(organization_id, scope), then=Value(1)), default=Value(0))
         if measure.value is not None:
-            aggregates[f"v{i}"] = Sum(measure.value(), filter=when)
+            values[f"v{i}"] = measure.value()
         names[measure.name] = (conditions[key], i)
-    grouped = (
+    inner = (
         within(base.base(organization_id, scope), scope, base.datetime_day)
-        .annotate(month=MonthOf("day"))
-        .values("eng", "vkey", "month")
-        .annotate(**aggregates)
+        .annotate(month=MonthOf("day"), **flags, **values)
+        .values("eng", "vkey", "month", "rid", *flags, *values)
         .order_by()
     )
-    out: dict[str, dict] = {m.name: {} for m in measures}
-    for row in grouped:
-        key = (row["eng"], row["vkey"], month_value(row["month"]))
-        for measure in measures:
-            tag, i = names[measure.name]
-            n = row[f"{tag}_n"]
-            if not n:
-                continue
-            value = row[f"v{i}"] if measure.value is not None else n
-            out[measure.name][key] = CellAggregate(
-                float(value or 0), n, int(row[f"{tag}_s"] or 0), int(row[f"{tag}_h"] or 0)
+    sql, params = inner.query.sql_with_params()
+    quote = connection.ops.quote_name
+    columns, aggregates = [], []
+    for (_, distinct), tag in conditions.items():
+        picked = f"CASE WHEN {quote(tag)} = 1 THEN rid END" if tag in flags else "rid"
+        hashed = f"({picked}) * {HASH_MULTIPLIER} %% {HASH_PRIME}"  # %% : the query has parameters
+        unique = "DISTINCT " if distinct else ""
+        aggregates += [f"COUNT({unique}{picked})", f"SUM({unique}{picked})", f"SUM({unique}{hashed})"]
+        columns += [f"{tag}_n", f"{tag}_s", f"{tag}_h"]
+    for tag, i in names.values():
+        if f"v{i}" in values:
+            value = quote(f"v{i}")
+            aggregates.append(
+                f"SUM(CASE WHEN {quote(tag)} = 1 THEN {value} END)" if tag in flags else f"SUM({value})"
             )
+            columns.append(f"v{i}")
+    # A fence keeps the database from merging the inner query into the outer one, which would
+    # copy each condition back into every aggregate (LIMIT on SQLite, OFFSET 0 on PostgreSQL).
+    fence = " OFFSET 0" if connection.vendor == "postgresql" else " LIMIT -1"
+    grouped = (
+        f"SELECT eng, vkey, month, {', '.join(aggregates)} FROM ({sql}{fence}) cells "  # noqa: S608 - built from constants
+        "GROUP BY eng, vkey, month"
+    )
+    out: dict[str, dict] = {m.name: {} for m in measures}
+    with connection.cursor() as cursor:
+        cursor.execute(grouped, params)
+        for eng, vkey, month, *aggregated in cursor.fetchall():
+            row = dict(zip(columns, aggregated, strict=True))
+            key = (eng, vkey, month_value(month))
+            for measure in measures:
+                tag, i = names[measure.name]
+                n = row[f"{tag}_n"]
+                if not n:
+                    continue
+                value = row[f"v{i}"] if measure.value is not None else n
+                out[measure.name][key] = CellAggregate(
+                    float(value or 0), n, int(row[f"{tag}_s"] or 0), int(row[f"{tag}_h"] or 0)
+                )
     return out
 
 

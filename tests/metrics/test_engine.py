@@ -318,6 +318,30 @@ def test_incremental_recompute_of_mixed_changes_equals_a_full_one(computed):
     assert _stored_state(org) == after_incremental
 
 
+def test_a_change_arriving_after_its_deployment_marks_the_deployments_month(computed):
+    """Lead time counts in the month of the deployment: a February PR whose merge commit the
+    March deployment D1 had already shipped changes March."""
+    from partnerscope.evidence.connectors.store import store_pull_requests
+    from partnerscope.evidence.models import Connection, Deployment, DeploymentCommit
+    from tests.conftest import pull_request_row
+    from tests.metrics.conftest import at
+
+    connection = Connection.objects.get(engagement=computed.engagement_a)
+    d1 = Deployment.objects.get(connection=connection, external_id="d1")
+    DeploymentCommit.objects.create(organization_id=computed.org.id, deployment=d1, sha="x" * 40)
+    DirtyCell.objects.all().delete()
+    lead_before = value(computed, "lead_time").sample
+    store_pull_requests(
+        connection, [pull_request_row(44, "ana-alpha", at(20, month=2), merge_commit_sha="x" * 40)]
+    )
+    assert (computed.engagement_a.id, MARCH) in set(DirtyCell.objects.values_list("engagement_id", "month"))
+    engine.recompute_dirty(computed.org.id)
+    assert value(computed, "lead_time").sample == lead_before + 1
+    after_incremental = _stored_state(computed.org)
+    engine.full_recompute(computed.org.id)
+    assert _stored_state(computed.org) == after_incremental
+
+
 def test_incremental_recompute_reads_the_quarter_when_months_were_stored_without_parts(computed):
     """Cells stored before their parts were kept: the quarter is read from evidence once."""
     from partnerscope.evidence.connectors.store import store_pull_requests
