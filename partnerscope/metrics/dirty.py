@@ -77,6 +77,7 @@ def _reverted_cells(rows):
     the rows, looked up in batches."""
     from partnerscope.evidence.connectors.derive import REVERT_TITLE
     from partnerscope.evidence.models import Contribution, PullRequest
+    from partnerscope.metrics.measures import chunks
 
     model = rows.model._meta.model_name
     found = set()
@@ -90,7 +91,7 @@ def _reverted_cells(rows):
         ):
             reverts[(organization_id, repository_id)].add(sha)
         for (organization_id, repository_id), shas in reverts.items():
-            for batch in _batches(sorted(shas)):
+            for batch in chunks(sorted(shas), 500):
                 found |= {
                     (organization_id, eng, day)
                     for eng, day in Contribution.objects.filter(
@@ -112,7 +113,7 @@ def _reverted_cells(rows):
             if match:
                 titles[(organization_id, connection_id)].add(match.group(1))
         for (organization_id, connection_id), originals in titles.items():
-            for batch in _batches(sorted(originals)):
+            for batch in chunks(sorted(originals), 500):
                 found |= {
                     (organization_id, eng, merged.date())
                     for eng, merged in PullRequest.objects.filter(
@@ -127,6 +128,7 @@ def _deployed_cells(rows):
     changes, lead and deploy time): a commit or PR arriving after that deployment changes the
     deployment's month too. Looked up by sha through the (organization, sha) index."""
     from partnerscope.evidence.models import DeploymentCommit
+    from partnerscope.metrics.measures import chunks
 
     model = rows.model._meta.model_name
     if model not in ("contribution", "pullrequest"):
@@ -139,7 +141,7 @@ def _deployed_cells(rows):
         shas[organization_id].add(value)
     found = set()
     for organization_id, values in shas.items():
-        for batch in _batches(sorted(values)):
+        for batch in chunks(sorted(values), 500):
             for eng, finished, created in DeploymentCommit.objects.filter(
                 organization_id=organization_id, sha__in=batch
             ).values_list(
@@ -147,11 +149,6 @@ def _deployed_cells(rows):
             ):
                 found.add((organization_id, eng, (finished or created).date()))
     return found
-
-
-def _batches(items: list, size: int = 500):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def mark_assignment(assignment) -> int:

@@ -94,6 +94,7 @@ def collect(organization_id: int, scope: Scope, progress: Progress = _noop):
             for sample in samples:
                 month_lists[(sample.eng, sample.vkey, sample.month)][name].append((sample.hours, sample.rid))
         done += 1
+    progress("Adding durations up", done, steps)
     # Each month's durations become one chunk (hours as an array, the ids' digest summed once):
     # quarters and "all engagements" cells are then made of chunks, not of re-copied samples.
     month_samples = {
