@@ -25,17 +25,26 @@ DATES = {
     "deployment": ("connection__engagement_id", ["created_at", "finished_at"]),
     "incident": ("connection__engagement_id", ["started_at", "resolved_at"]),
 }
+# What kind of evidence each model is: a recompute re-reads only the measures it feeds.
+SOURCES = {
+    "contribution": "git", "pullrequest": "prs", "review": "prs", "workitem": "items", "deployment": "deployments",
+    "incident": "incidents",
+}  # fmt: skip
 
 
-def mark(organization_id: int, cells) -> int:
-    """Mark (engagement id, date) pairs dirty. Returns how many month cells were new."""
+def mark(organization_id: int, cells, source: str = "all") -> int:
+    """Mark (engagement id, date) pairs dirty for evidence of ``source`` (DirtyCell.Source).
+    Returns how many month cells were marked."""
     from partnerscope.metrics.models import DirtyCell
 
     wanted = {(eng, month_start(day)) for eng, day in cells if eng is not None and day is not None}
     if not wanted:
         return 0
     DirtyCell.objects.bulk_create(
-        [DirtyCell(organization_id=organization_id, engagement_id=eng, month=m) for eng, m in wanted],
+        [
+            DirtyCell(organization_id=organization_id, engagement_id=eng, month=m, source=source)
+            for eng, m in wanted
+        ],
         ignore_conflicts=True,
     )
     transaction.on_commit(lambda: queue_recompute(organization_id))
@@ -67,7 +76,8 @@ def mark_rows(rows) -> int:
         pairs.add((organization_id, eng, day))
     total = 0
     for organization_id in organization_ids:
-        total += mark(organization_id, [(eng, day) for org, eng, day in pairs if org == organization_id])
+        cells = [(eng, day) for org, eng, day in pairs if org == organization_id]
+        total += mark(organization_id, cells, SOURCES[model])
     return total
 
 
@@ -164,7 +174,7 @@ def mark_assignment(assignment) -> int:
     while month <= last:
         cells.append((assignment.engagement_id, month))
         month = add_months(month, 1)
-    return mark(assignment.organization_id, cells)
+    return mark(assignment.organization_id, cells, "roster")
 
 
 def queue_recompute(organization_id: int) -> None:

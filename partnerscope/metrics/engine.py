@@ -62,34 +62,59 @@ def _period_values(kind: str, start: datetime.date) -> dict[str, float]:
     return {"days": float(days), "weeks": days / 7, "months": 1.0 if kind == periods.MONTH else 3.0}
 
 
-def collect(organization_id: int, scope: Scope, progress: Progress = _noop):
-    """Measures and duration samples per (engagement, vendor, month)."""
-    groups = measure_groups()
-    timings = duration_groups()
+# Which kinds of evidence (DirtyCell.Source) each reader depends on, by measure base or
+# duration name: an incremental recompute re-reads only the readers fed by the evidence that
+# changed (a git sync does not re-read work items). A reader not listed is always read.
+READS = {
+    "contributions": {"git"}, "reverted_contributions": {"git"}, "_merged": {"prs", "git"},
+    "closed_prs": {"prs"}, "resolved_items": {"items"}, "reported_items": {"items"}, "ci_runs": {"deployments"},
+    "deployments": {"deployments", "incidents", "git", "prs"}, "roster": {"roster"},
+    "lead_time": {"deployments", "prs"}, "deploy_time": {"deployments", "prs"}, "pickup_time": {"prs"},
+    "review_time": {"prs"}, "client_wait": {"prs"}, "coding_time": {"prs"}, "issue_lead_time": {"items"},
+    "recovery_time": {"incidents", "deployments", "git", "prs"},
+}  # fmt: skip
+
+
+def _needed(reader: str, sources: set[str] | None) -> bool:
+    return sources is None or "all" in sources or reader not in READS or bool(READS[reader] & sources)
+
+
+def collect(organization_id: int, scope: Scope, progress: Progress = _noop, sources: set[str] | None = None):
+    """Measures and duration samples per (engagement, vendor, month), and the names of those
+    read: all of them, or (``sources``) those fed by these kinds of evidence."""
+    groups = [g for g in measure_groups() if _needed(g[0].base.__name__, sources)]
+    timings = [(d, read) for d, read in duration_groups() if any(_needed(x.name, sources) for x in d)]
     steps = len(groups) + 2 + len(timings)
     done = 0
+    covered: set[str] = set()
     month_measures: dict[tuple, dict[str, CellAggregate]] = defaultdict(dict)
     for group in groups:
         progress("Measuring " + ", ".join(m.label.lower() for m in group), done, steps)
+        covered |= {m.name for m in group}
         for name, cells in grouped_cells(organization_id, scope, group).items():
             for key, aggregate in cells.items():
                 month_measures[key][name] = aggregate
         done += 1
-    progress("Measuring deployments", done, steps)
-    prod, failed, _ = deployment_cells(organization_id, scope)
-    for name, cells in (("prod_deployments", prod), ("failed_deployments", failed)):
-        for key, aggregate in cells.items():
-            month_measures[key][name] = aggregate
+    if _needed("deployments", sources):
+        progress("Measuring deployments", done, steps)
+        prod, failed, _ = deployment_cells(organization_id, scope)
+        covered |= {"prod_deployments", "failed_deployments"}
+        for name, cells in (("prod_deployments", prod), ("failed_deployments", failed)):
+            for key, aggregate in cells.items():
+                month_measures[key][name] = aggregate
     done += 1
-    progress("Reading the roster", done, steps)
-    fte, heads, leavers, _ = roster_cells(organization_id, scope)
-    for name, cells in (("fte_months", fte), ("headcount", heads), ("leavers", leavers)):
-        for key, aggregate in cells.items():
-            month_measures[key][name] = aggregate
+    if _needed("roster", sources):
+        progress("Reading the roster", done, steps)
+        fte, heads, leavers, _ = roster_cells(organization_id, scope)
+        covered |= {"fte_months", "headcount", "leavers"}
+        for name, cells in (("fte_months", fte), ("headcount", heads), ("leavers", leavers)):
+            for key, aggregate in cells.items():
+                month_measures[key][name] = aggregate
     done += 1
     month_lists: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for durations, read in timings:
         progress("Timing " + ", ".join(d.label.lower() for d in durations), done, steps)
+        covered |= {d.name for d in durations}
         for name, samples in read(organization_id, scope).items():
             for sample in samples:
                 month_lists[(sample.eng, sample.vkey, sample.month)][name].append((sample.hours, sample.rid))
@@ -101,7 +126,7 @@ def collect(organization_id: int, scope: Scope, progress: Progress = _noop):
         key: {name: SampleChunk.of(rows) for name, rows in named.items()}
         for key, named in month_lists.items()
     }
-    return month_measures, month_samples
+    return month_measures, month_samples, covered
 
 
 def roll_up(month_measures, month_samples):
@@ -137,7 +162,7 @@ def roll_up(month_measures, month_samples):
 
 def recompute(organization_id: int, scope: Scope = EVERYTHING, progress: Progress = _noop) -> RecomputeResult:
     """Compute and store every KPI for every cell in ``scope`` (whole quarters only)."""
-    month_measures, month_samples = collect(organization_id, scope, progress)
+    month_measures, month_samples, _ = collect(organization_id, scope, progress)
     measures, samples = roll_up(month_measures, month_samples)
     in_scope = Q()
     if scope.start:
@@ -272,15 +297,24 @@ def _stored_months(organization_id: int, quarter: datetime.date):
     return rows
 
 
-def recompute_quarter_cells(organization_id: int, quarter: datetime.date, dirty, progress: Progress = _noop):
+def recompute_quarter_cells(
+    organization_id: int,
+    quarter: datetime.date,
+    dirty,
+    progress: Progress = _noop,
+    sources: set[str] | None = None,
+):
     """Recompute what the dirty (engagement, month) pairs of one quarter change (DirtyQuarter):
-    their evidence is read again, everything else they add up with comes from stored months."""
+    their evidence of the kinds in ``sources`` is read again; their other measures, and
+    everything else they add up with, come from stored months."""
     stored = _stored_months(organization_id, quarter)
     if stored is None:  # months stored by an older version: read the quarter's evidence once
         return recompute(
             organization_id, Scope(start=quarter, end=periods.next_start(periods.QUARTER, quarter)), progress
         )
-    fresh_measures, fresh_samples = collect(organization_id, _read_scope(organization_id, dirty), progress)
+    fresh_measures, fresh_samples, covered = collect(
+        organization_id, _read_scope(organization_id, dirty), progress, sources
+    )
     month_measures = {key: named for key, named in fresh_measures.items() if (key[0], key[2]) in dirty}
     month_samples = {key: named for key, named in fresh_samples.items() if (key[0], key[2]) in dirty}
     vendor_keys = {vkey for _, vkey, _ in set(month_measures) | set(month_samples)}
@@ -288,9 +322,18 @@ def recompute_quarter_cells(organization_id: int, quarter: datetime.date, dirty,
     # A vendor whose evidence the dirty months held before may have lost it: its cells change too.
     vendor_keys |= {vkey for eng, vkey, month, *_ in stored if (eng, month) in dirty}
     for eng, vkey, month, parts, blob in stored:
-        if (eng, month) in dirty or (eng not in engagements and vkey not in vendor_keys):
-            continue
         key = (eng, vkey, month)
+        if (eng, month) in dirty:
+            # What was not read again is as stored: the measures of other kinds of evidence.
+            kept = {name: CellAggregate(*p) for name, p in (parts or {}).items() if name not in covered}
+            if kept:
+                month_measures[key] = {**kept, **month_measures.get(key, {})}
+            kept_samples = {n: c for n, c in unpack_chunks(blob).items() if n not in covered} if blob else {}
+            if kept_samples:
+                month_samples[key] = {**kept_samples, **month_samples.get(key, {})}
+            continue
+        if eng not in engagements and vkey not in vendor_keys:
+            continue
         if parts:
             month_measures[key] = {name: CellAggregate(*p) for name, p in parts.items()}
         if blob is not None:
@@ -397,18 +440,22 @@ def recompute_dirty(organization_id: int, progress: Progress = _noop) -> Recompu
     marks are taken first, so evidence marked while this runs waits for the next run instead
     of being lost."""
     marks = list(
-        DirtyCell.objects.filter(organization_id=organization_id).values_list("id", "engagement_id", "month")
+        DirtyCell.objects.filter(organization_id=organization_id).values_list(
+            "id", "engagement_id", "month", "source"
+        )
     )
     total = RecomputeResult()
     if not marks:
         return total
     quarters: dict[datetime.date, set] = defaultdict(set)
-    for _, eng, month in marks:
+    sources: dict[datetime.date, set] = defaultdict(set)
+    for _, eng, month, source in marks:
         quarters[periods.quarter_start(month)].add((eng, month))
+        sources[periods.quarter_start(month)].add(source)
     for quarter, dirty in sorted(quarters.items()):
         with transaction.atomic():
             _without_jit()
-            result = recompute_quarter_cells(organization_id, quarter, dirty, progress)
+            result = recompute_quarter_cells(organization_id, quarter, dirty, progress, sources[quarter])
         total.cells += result.cells
         total.values += result.values
         total.scores += result.scores

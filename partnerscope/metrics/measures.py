@@ -904,6 +904,11 @@ def _merged_in_scope(organization_id: int, scope: Scope) -> QuerySet:
     return qs
 
 
+def _first_response(**extra):
+    responses = _review_by_other(**extra).order_by("submitted_at").values("submitted_at")[:1]
+    return Subquery(responses)
+
+
 def _samples(rows) -> list[Sample]:
     """Rows annotated with rid, eng, vkey, month (MonthOf) and hours (Hours), negatives dropped
     (a clock skew between systems is not a negative duration)."""
@@ -922,46 +927,30 @@ def coding_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
 def response_samples(organization_id: int, scope: Scope) -> dict[str, list[Sample]]:
     """Pickup time (first review or comment by someone else − ready for review), review time
     (merged − that first response) and client wait (first response by a client reviewer −
-    ready for review). The first responses come from one GROUP BY over the reviews joined to
-    the merged PRs (two subqueries per PR, ordering its reviews each time, cost PostgreSQL 6.5 s
-    in a full recompute); times come as epoch seconds."""
-    prs = _merged_in_scope(organization_id, scope)
-    ready = Epoch(Coalesce("ready_at", "created_at"))
-    merged = (
-        prs.annotate(month=MonthOf("day"), ready_s=ready, merged_s=Epoch("day"))
-        .values("rid", "eng", "vkey", "month", "ready_s", "merged_s")
-        .order_by()
-    )
-    reviews = Review.objects.filter(organization_id=organization_id, is_bot=False).exclude(
-        actor=F("pull_request__actor")
-    )  # not the author's own comment, not a bot: DevLake counts either as a review, we don't
-    if scope.start or scope.end or scope.engagement_ids is not None:
-        reviews = reviews.filter(pull_request_id__in=prs.values("id"))
-    first = (
-        reviews.values("pull_request_id")
+    ready for review): the responses are looked up once per PR for all three. (One GROUP BY
+    over the reviews joined to the PRs was faster on the large benchmark but, on a PostgreSQL
+    database without statistics yet, planned a nested loop that ran for minutes.)"""
+    ready = Coalesce("ready_at", "created_at")
+    rows = (
+        _merged_in_scope(organization_id, scope)
+        .annotate(response=_first_response(), client_response=_first_response(status="inhouse"))
+        .filter(response__isnull=False)
         .annotate(
-            first_s=Min(Epoch("submitted_at")),
-            client_s=Min(Epoch("submitted_at"), filter=Q(status="inhouse")),
+            month=MonthOf("day"),
+            pickup=Hours("response", ready),
+            review=Hours("day", "response"),
+            client_wait=Hours("client_response", ready),
         )
-        .order_by()
-    )
-    merged_sql, merged_params = merged.query.sql_with_params()
-    first_sql, first_params = first.query.sql_with_params()
-    joined = (
-        f"SELECT p.rid, p.eng, p.vkey, p.month, p.ready_s, p.merged_s, r.first_s, r.client_s "  # noqa: S608
-        f"FROM ({merged_sql}) p JOIN ({first_sql}) r ON r.pull_request_id = p.rid"
     )
     out = {"pickup_time": [], "review_time": [], "client_wait": []}
-    with connection.cursor() as cursor:
-        cursor.execute(joined, (*merged_params, *first_params))
-        for rid, eng, vkey, month, ready_s, merged_s, first_s, client_s in cursor.fetchall():
-            month = month_value(month)
-            for name, end, begin in (
-                ("pickup_time", first_s, ready_s), ("review_time", merged_s, first_s), ("client_wait", client_s, ready_s)
-            ):  # fmt: skip
-                # Negatives dropped: a clock skew between systems is not a negative duration.
-                if end is not None and begin is not None and end >= begin:
-                    out[name].append(Sample(rid, eng, vkey, month, (end - begin) / 3600))
+    for rid, eng, vkey, month, *hours in rows.values_list(
+        "rid", "eng", "vkey", "month", "pickup", "review", "client_wait"
+    ):
+        month = month_value(month)
+        for name, value in zip(("pickup_time", "review_time", "client_wait"), hours, strict=True):
+            # Negatives dropped: a clock skew between systems is not a negative duration.
+            if value is not None and value >= 0:
+                out[name].append(Sample(rid, eng, vkey, month, value))
     return out
 
 

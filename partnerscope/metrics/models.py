@@ -153,16 +153,27 @@ class CellMeasures(MetricsRow):
 
 
 class DirtyCell(MetricsRow):
-    """Evidence changed for this engagement in this month: its cells wait for a recompute."""
+    """Evidence of one kind changed for this engagement in this month: its cells wait for a
+    recompute, which re-reads only the measures that kind of evidence feeds."""
+
+    class Source(models.TextChoices):
+        GIT = "git", "Commits"
+        PRS = "prs", "Pull requests and reviews"
+        ITEMS = "items", "Work items"
+        DEPLOYMENTS = "deployments", "Deployments and CI runs"
+        INCIDENTS = "incidents", "Incidents"
+        ROSTER = "roster", "Roster"
+        ALL = "all", "Everything"
 
     engagement_id = models.BigIntegerField()
     month = models.DateField()
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.ALL)
     marked_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["organization", "engagement_id", "month"], name="unique_dirty_cell"
+                fields=["organization", "engagement_id", "month", "source"], name="unique_dirty_cell_source"
             )
         ]
 

@@ -342,6 +342,43 @@ def test_a_change_arriving_after_its_deployment_marks_the_deployments_month(comp
     assert _stored_state(computed.org) == after_incremental
 
 
+def test_new_work_items_re_read_only_what_work_items_feed(computed):
+    """A tracker sync of work items marks its months for work items only: the recompute reads
+    the work-item measures again and keeps the git and PR measures of those months as stored."""
+    from partnerscope.evidence.connectors.store import store_work_items
+    from partnerscope.evidence.models import Connection
+    from tests.metrics.conftest import at, work_item
+
+    DirtyCell.objects.all().delete()
+    store_work_items(
+        Connection.objects.get(engagement=computed.engagement_a), [work_item("B-9", "Bug", at(14))]
+    )
+    assert set(DirtyCell.objects.values_list("month", "source")) == {(MARCH, "items")}
+    phases = []
+    engine.recompute_dirty(computed.org.id, lambda phase, done, total: phases.append(phase))
+    assert any("bugs" in p for p in phases) and any("issue lead" in p for p in phases)
+    assert not any("commits" in p or "merged prs" in p or "pickup" in p for p in phases), phases
+    density = CellMeasures.objects.get(
+        organization=computed.org,
+        engagement_key=0,
+        vendor_key=computed.vendor_a.id,
+        period_kind="month",
+        period_start=MARCH,
+    ).measures
+    assert density["bugs"] == 4 and density["commits"] == 4  # the new bug; git measures kept
+    after_incremental = _stored_state(computed.org)
+    engine.full_recompute(computed.org.id)
+    assert _stored_state(computed.org) == after_incremental
+
+
+def test_every_reader_says_which_evidence_feeds_it():
+    from partnerscope.metrics.engine import READS
+    from partnerscope.metrics.measures import duration_groups, measure_groups
+
+    assert {g[0].base.__name__ for g in measure_groups()} <= set(READS)
+    assert {d.name for durations, _ in duration_groups() for d in durations} <= set(READS)
+
+
 def test_incremental_recompute_reads_the_quarter_when_months_were_stored_without_parts(computed):
     """Cells stored before their parts were kept: the quarter is read from evidence once."""
     from partnerscope.evidence.connectors.store import store_pull_requests
