@@ -17,6 +17,7 @@ every sample of its months; the stored durations are those samples).
 from __future__ import annotations
 
 import datetime
+import functools
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -233,10 +234,12 @@ class DirtyQuarter:
     dirty: frozenset[tuple[int, datetime.date]]
     vendor_keys: frozenset[int]
 
-    @property
+    # Derived once: ``holds`` asks for them for every cell of the quarter.
+    @functools.cached_property
     def engagements(self) -> set[int]:
         return {eng for eng, _ in self.dirty}
 
+    @functools.cached_property
     def months(self) -> dict[datetime.date, set[int]]:
         out: dict[datetime.date, set[int]] = defaultdict(set)
         for eng, month in self.dirty:
@@ -250,7 +253,7 @@ class DirtyQuarter:
                 eng_key in self.engagements if eng_key else vkey in self.vendor_keys
             )
         if eng_key == ALL:
-            return vkey in self.vendor_keys and start in self.months()
+            return vkey in self.vendor_keys and start in self.months
         return (eng_key, start) in self.dirty
 
     def q(self) -> Q:
@@ -259,7 +262,7 @@ class DirtyQuarter:
         cells = Q(period_kind=periods.QUARTER, period_start=self.quarter) & (
             Q(engagement_key__in=self.engagements) | vendors_all
         )
-        for month, engagements in self.months().items():
+        for month, engagements in self.months.items():
             cells |= Q(period_kind=periods.MONTH, period_start=month) & (
                 Q(engagement_key__in=engagements) | vendors_all
             )
@@ -318,7 +321,7 @@ def recompute_quarter_cells(
     month_measures = {key: named for key, named in fresh_measures.items() if (key[0], key[2]) in dirty}
     month_samples = {key: named for key, named in fresh_samples.items() if (key[0], key[2]) in dirty}
     vendor_keys = {vkey for _, vkey, _ in set(month_measures) | set(month_samples)}
-    engagements = {eng for eng, _ in dirty}
+    engagements = {eng for eng, _ in dirty}  # DirtyQuarter needs the vendors found below first
     # A vendor whose evidence the dirty months held before may have lost it: its cells change too.
     vendor_keys |= {vkey for eng, vkey, month, *_ in stored if (eng, month) in dirty}
     for eng, vkey, month, parts, blob in stored:

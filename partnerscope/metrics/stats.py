@@ -73,11 +73,10 @@ def pack_chunks(named: dict[str, list[SampleChunk]]) -> bytes:
     recompute can add a quarter or a vendor's engagements up without reading their evidence
     again: a JSON header (name, count, id sum, id hash per duration), a newline, then the hours
     of each duration in header order as little-endian float64."""
-    import numpy as np
 
     header, arrays = [], []
     for name, chunks in sorted(named.items()):
-        hours = chunks[0].hours if len(chunks) == 1 else np.concatenate([c.hours for c in chunks])
+        hours = joined_hours(chunks)
         header.append([name, len(hours), sum(c.id_sum for c in chunks), sum(c.id_hash for c in chunks)])
         arrays.append(hours.astype("<f8", copy=False).tobytes())
     return json.dumps(header, separators=(",", ":")).encode() + b"\n" + b"".join(arrays)
@@ -98,8 +97,13 @@ def unpack_chunks(blob: bytes) -> dict[str, SampleChunk]:
     return out
 
 
+def joined_hours(chunks: list[SampleChunk]) -> np.ndarray:
+    import numpy as np
+
+    return chunks[0].hours if len(chunks) == 1 else np.concatenate([c.hours for c in chunks])
+
+
 def sorted_hours(chunks: list[SampleChunk]) -> np.ndarray:
     import numpy as np
 
-    hours = chunks[0].hours if len(chunks) == 1 else np.concatenate([c.hours for c in chunks])
-    return np.sort(hours, kind="stable")
+    return np.sort(joined_hours(chunks), kind="stable")

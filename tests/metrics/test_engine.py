@@ -23,6 +23,17 @@ def value(world, kpi, *, vendor=None, engagement=None, kind="month", start=MARCH
     )  # fmt: skip
 
 
+def cell(world, *, vendor_key: int, start=MARCH) -> CellMeasures:
+    """A vendor's all-engagement month cell."""
+    return CellMeasures.objects.get(
+        organization=world.org,
+        engagement_key=0,
+        vendor_key=vendor_key,
+        period_kind="month",
+        period_start=start,
+    )
+
+
 @pytest.fixture
 def computed(evidence):
     engine.full_recompute(evidence.org.id)
@@ -113,20 +124,12 @@ def test_recovery_time(computed):
 
 
 def test_git_kpis_with_co_authors_bots_and_reverts(computed):
-    commits = CellMeasures.objects.get(
-        organization=computed.org,
-        engagement_key=0,
-        vendor_key=computed.vendor_a.id,
-        period_kind="month",
-        period_start=MARCH,
-    ).measures
+    commits = cell(computed, vendor_key=computed.vendor_a.id).measures
     assert commits["commits"] == 4  # the bot's commit is not counted
     assert commits["changed_lines"] == 110
     revert = value(computed, "revert_rate")
     assert (revert.numerator, revert.denominator) == (1, 4)  # a4, reverted by ida: Alpha's
-    inhouse = CellMeasures.objects.get(
-        organization=computed.org, engagement_key=0, vendor_key=0, period_kind="month", period_start=MARCH
-    ).measures
+    inhouse = cell(computed, vendor_key=0).measures
     assert inhouse["commits"] == 2  # ida's revert and the commit she co-authored
     assert "reverted_commits" not in inhouse  # the reverter is not blamed
     rework = value(computed, "rework_rate")
@@ -153,20 +156,8 @@ def test_defect_density_per_changed_lines_and_per_merged_pr(computed):
 
 
 def test_a_vendor_move_splits_at_the_assignment_date(computed):
-    alpha_june = CellMeasures.objects.get(
-        organization=computed.org,
-        engagement_key=0,
-        vendor_key=computed.vendor_a.id,
-        period_kind="month",
-        period_start=datetime.date(2024, 6, 1),
-    ).measures
-    beta_july = CellMeasures.objects.get(
-        organization=computed.org,
-        engagement_key=0,
-        vendor_key=computed.vendor_b.id,
-        period_kind="month",
-        period_start=datetime.date(2024, 7, 1),
-    ).measures
+    alpha_june = cell(computed, vendor_key=computed.vendor_a.id, start=datetime.date(2024, 6, 1)).measures
+    beta_july = cell(computed, vendor_key=computed.vendor_b.id, start=datetime.date(2024, 7, 1)).measures
     assert alpha_june["commits"] == 1 and beta_july["commits"] == 1
 
 
@@ -210,13 +201,7 @@ def test_provenance_recompute_equals_stored_and_digest_matches_records(computed)
     ids = MEASURES["merged_prs"].record_ids(
         computed.org.id, Scope(start=MARCH, end=datetime.date(2024, 4, 1)), computed.vendor_a.id
     )
-    stored = CellMeasures.objects.get(
-        organization=computed.org,
-        engagement_key=0,
-        vendor_key=computed.vendor_a.id,
-        period_kind="month",
-        period_start=MARCH,
-    )
+    stored = cell(computed, vendor_key=computed.vendor_a.id)
     assert len(ids) == 7 and stored.digests["merged_prs"] == digest_ids(ids)
 
 
@@ -358,13 +343,7 @@ def test_new_work_items_re_read_only_what_work_items_feed(computed):
     engine.recompute_dirty(computed.org.id, lambda phase, done, total: phases.append(phase))
     assert any("bugs" in p for p in phases) and any("issue lead" in p for p in phases)
     assert not any("commits" in p or "merged prs" in p or "pickup" in p for p in phases), phases
-    density = CellMeasures.objects.get(
-        organization=computed.org,
-        engagement_key=0,
-        vendor_key=computed.vendor_a.id,
-        period_kind="month",
-        period_start=MARCH,
-    ).measures
+    density = cell(computed, vendor_key=computed.vendor_a.id).measures
     assert density["bugs"] == 4 and density["commits"] == 4  # the new bug; git measures kept
     after_incremental = _stored_state(computed.org)
     engine.full_recompute(computed.org.id)
