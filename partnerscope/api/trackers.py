@@ -19,7 +19,12 @@ from partnerscope.api.common import assign, paginate, remote_addr
 from partnerscope.engagements.models import Engagement
 from partnerscope.evidence import connector_services as services
 from partnerscope.evidence.models import Connection, ConnectorRun, Deployment, Incident, PullRequest, WorkItem
-from partnerscope.evidence.models.tracker import DEFAULT_HOTFIX, DEFAULT_INCIDENT_LABELS, DEFAULT_PRODUCTION
+from partnerscope.evidence.models.tracker import (
+    DEFAULT_CLIENT_WAIT,
+    DEFAULT_HOTFIX,
+    DEFAULT_INCIDENT_LABELS,
+    DEFAULT_PRODUCTION,
+)
 from partnerscope.orgs.roles import Perm
 
 router = Router(tags=["trackers"])
@@ -42,6 +47,7 @@ class ConnectionOut(Schema):
     production_environments: str
     incident_labels: str
     hotfix_refs: str
+    client_wait_states: str
     allow_private_host: bool
     status: str
     last_synced_at: datetime.datetime | None
@@ -67,6 +73,9 @@ class ConnectionIn(s.In):
     )
     incident_labels: str = Field(DEFAULT_INCIDENT_LABELS, description="Labels that make an issue an incident")
     hotfix_refs: str = Field(DEFAULT_HOTFIX, description="Branch names of hotfix deployments")
+    client_wait_states: str = Field(
+        DEFAULT_CLIENT_WAIT, description="Statuses or labels that mean a work item waits for the client"
+    )
     allow_private_host: bool = Field(False, description="Allow a server on a private address (owners only)")
 
 

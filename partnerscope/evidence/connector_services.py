@@ -9,8 +9,9 @@ from django.db import transaction
 
 from partnerscope.evidence.connectors.secrets import encrypt_token, token_hint
 from partnerscope.evidence.connectors.urlguard import UnsafeURL, check_url
-from partnerscope.evidence.models import Connection, ConnectorRun
+from partnerscope.evidence.models import Connection, ConnectorRun, WorkItem
 from partnerscope.evidence.runs import cancel_run, queue_run
+from partnerscope.metrics.dirty import mark_rows
 from partnerscope.orgs.permissions import check_perm
 from partnerscope.orgs.records import delete_record, save_record
 from partnerscope.orgs.roles import Perm
@@ -76,13 +77,17 @@ def save_connection(*, membership, instance: Connection, token: str = "", remote
             _forget_records(instance)
             instance.cursor = {}
             instance.status = Connection.Status.NEW
-        return save_record(
+        saved = save_record(
             membership=membership, instance=instance, rules=_connection_rules, remote_addr=remote_addr
         )
+        if old is not None and not other_project and old.client_wait_states != instance.client_wait_states:
+            # The ticket client wait is read with these globs: the items' months change.
+            mark_rows(WorkItem.objects.filter(connection=instance, resolved_at__isnull=False))
+        return saved
 
 
 def _forget_records(connection: Connection) -> None:
-    from partnerscope.evidence.models import Deployment, Incident, PullRequest, WorkItem
+    from partnerscope.evidence.models import Deployment, Incident, PullRequest
 
     for model in (Incident, Deployment, PullRequest, WorkItem):  # children cascade
         model.objects.filter(connection=connection).delete()

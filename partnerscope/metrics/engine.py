@@ -72,6 +72,7 @@ READS = {
     "deployments": {"deployments", "incidents", "git", "prs"}, "roster": {"roster"},
     "lead_time": {"deployments", "prs"}, "deploy_time": {"deployments", "prs"}, "pickup_time": {"prs"},
     "review_time": {"prs"}, "client_wait": {"prs"}, "coding_time": {"prs"}, "issue_lead_time": {"items"},
+    "ticket_client_wait": {"items"},
     "recovery_time": {"incidents", "deployments", "git", "prs"},
 }  # fmt: skip
 

@@ -107,6 +107,11 @@ BUILTIN: dict[str, Kpi] = {
         Kpi("issue_lead_time", "Issue lead time", 1, "duration", "days", -1,
             "Median of resolved − created, work items resolved by vendor staff", "DevLake Jira dashboard",
             duration="issue_lead_time", group="Delivery"),
+        Kpi("ticket_client_wait", "Ticket client wait", 1, "duration", "hours", -1,
+            "Median time the work items resolved by vendor staff spent in a status or with a label that "
+            "means waiting for the client (the connection's list), over the items that waited: the "
+            "client's share of issue lead time", "METRICS.md (client-side wait)", duration="ticket_client_wait",
+            group="Delivery"),
         Kpi("change_failure_rate", "Change failure rate", 1, "rate", "%", -1,
             "Production deployments with vendor changes followed by a failure (linked incident, revert or "
             "hotfix) ÷ those deployments; failed deployment runs are not incidents",

@@ -988,6 +988,12 @@ def recovery_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
     return out
 
 
+def ticket_wait_samples(organization_id: int, scope: Scope) -> list[Sample]:
+    from partnerscope.metrics.waits import ticket_wait_samples as read  # waits builds on this module
+
+    return read(organization_id, scope)
+
+
 def _single(name: str, read: Callable[[int, Scope], list[Sample]]) -> Callable[[int, Scope], dict]:
     """A duration read by a query of its own, in the shape of those read together."""
     return lambda organization_id, scope: {name: read(organization_id, scope)}
@@ -1009,6 +1015,9 @@ DURATIONS: dict[str, Duration] = {
                  deployed_samples),
         Duration("issue_lead_time", "Issue lead time", "Resolved − created, work items resolved by the vendor",
                  "work_item", _single("issue_lead_time", issue_lead_time_samples)),
+        Duration("ticket_client_wait", "Ticket client wait",
+                 "Time a work item resolved by the vendor spent waiting for the client", "work_item",
+                 _single("ticket_client_wait", ticket_wait_samples)),
         Duration("recovery_time", "Failed deployment recovery time",
                  "Incident resolved − failed deployment finished", "incident", _single("recovery_time", recovery_time_samples)),
     ]

@@ -17,6 +17,12 @@ from partnerscope.orgs.scoping import TenantModel
 DEFAULT_PRODUCTION = "prod\nproduction\nprod-*\nproduction-*\nlive"
 DEFAULT_INCIDENT_LABELS = "incident\nsev1\nsev2\nsev-1\nsev-2\noutage\nIncident"
 DEFAULT_HOTFIX = "hotfix/*\nhotfix-*\nhotfix"
+# Statuses and labels that say a work item waits for the client (Jira Service Management's
+# "Waiting for customer", a label on GitHub or GitLab).
+DEFAULT_CLIENT_WAIT = (
+    "waiting for customer\nwaiting for client\nwaiting on customer\nwaiting on client\nawaiting customer\n"
+    "awaiting client\nwaiting-for-client\nawaiting-client\nwaiting-for-customer\nblocked by client"
+)
 
 
 class Connection(TenantModel):
@@ -68,6 +74,11 @@ class Connection(TenantModel):
     )
     hotfix_refs = models.TextField(
         default=DEFAULT_HOTFIX, blank=True, help_text="Branch names of hotfix deployments, one glob a line"
+    )
+    client_wait_states = models.TextField(
+        default=DEFAULT_CLIENT_WAIT,
+        blank=True,
+        help_text="Statuses or labels that mean a work item waits for the client, one glob a line",
     )
     allow_private_host = models.BooleanField(
         default=False,

@@ -1,0 +1,128 @@
+"""Time a work item spends waiting for the client: the ticket half of client-side wait.
+
+A tracker says an item waits for the client by a status ("Waiting for customer") or by a label
+("awaiting-client"); each connection names its own, as globs (``client_wait_states``). The
+item's changelog is replayed from its creation to its resolution: it waits while its status or
+any of its labels matches. Issue lead time counts that time against the vendor; this KPI shows
+how much of it was the client's.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+
+from django.db.models import F
+
+from partnerscope.evidence.models import Connection, WorkItemEvent
+from partnerscope.evidence.patterns import matcher
+from partnerscope.metrics.measures import Sample, Scope, _in_scope, _month, resolved_items, within
+
+STATUS_FIELDS = ("status",)
+# GitHub records one label per event ("label"), GitLab too ("labels"); Jira writes the whole
+# list before and after ("labels", space-separated).
+LABEL_FIELDS = ("label", "labels")
+
+
+def waiting_hours(
+    created: datetime.datetime,
+    resolved: datetime.datetime,
+    status: str,
+    labels: list[str],
+    events: list[tuple],
+    waits,
+) -> float:
+    """Hours between ``created`` and ``resolved`` in which the item waited for the client.
+
+    ``status`` and ``labels`` are the item's state now; ``events`` its (at, field, from, to)
+    changes in time order; ``waits(*values)`` tells whether a status or label means waiting.
+    The state at creation is found by undoing the changes from the state now, so an item
+    created with a waiting label counts from its first moment."""
+    changes = [e for e in events if e[1] in STATUS_FIELDS or e[1] in LABEL_FIELDS]
+    # The state at creation: the first status change's "from", else the status now; the
+    # labels now, with every change undone.
+    first_status = next((e for e in changes if e[1] in STATUS_FIELDS), None)
+    current_status = first_status[2] if first_status else status
+    current_labels = {label.lower() for label in labels}
+    for event in reversed(changes):
+        if event[1] in LABEL_FIELDS:
+            current_labels = _undo_label(event, current_labels)
+    total = 0.0
+    since = created
+    waiting = waits(current_status, *current_labels)
+    for at, field, before, after in changes:
+        at = min(max(at, created), resolved)
+        if field in STATUS_FIELDS:
+            current_status = after
+        else:
+            current_labels = _apply_label((at, field, before, after), current_labels)
+        now_waiting = waits(current_status, *current_labels)
+        if waiting and not now_waiting:
+            total += (at - since).total_seconds()
+        elif now_waiting and not waiting:
+            since = at
+        waiting = now_waiting
+    if waiting:
+        total += (resolved - since).total_seconds()
+    return total / 3600
+
+
+def _undo_label(event: tuple, after_set: set[str]) -> set[str]:
+    _, field, before, after = event
+    if field == "labels" and " " in before + after:
+        return {label.lower() for label in before.split()}
+    if after and not before:
+        return after_set - {after.lower()}
+    if before and not after:
+        return after_set | {before.lower()}
+    return {label.lower() for label in before.split()}  # Jira: one label replaced by one
+
+
+def _apply_label(event: tuple, before_set: set[str]) -> set[str]:
+    _, field, before, after = event
+    if field == "labels" and " " in before + after:
+        return {label.lower() for label in after.split()}
+    if after and not before:
+        return before_set | {after.lower()}
+    if before and not after:
+        return before_set - {before.lower()}
+    return {label.lower() for label in after.split()}
+
+
+def ticket_wait_samples(organization_id: int, scope: Scope) -> list[Sample]:
+    """One sample per work item resolved in scope (attributed as for issue lead time) that
+    waited for the client at all: the hours it waited, in the month it was resolved."""
+    items = within(resolved_items(organization_id, scope), scope).annotate(connection_key=F("connection_id"))
+    rows = list(
+        items.values_list("rid", "eng", "vkey", "connection_key", "created_at", "resolved_at",
+                          "workflow_status", "labels")
+    )  # fmt: skip
+    if not rows:
+        return []
+    globs = {
+        pk: matcher(Connection(client_wait_states=text).glob_list("client_wait_states"))
+        for pk, text in Connection.objects.filter(id__in={r[3] for r in rows}).values_list(
+            "id", "client_wait_states"
+        )
+    }
+    events: dict[int, list[tuple]] = defaultdict(list)
+    waiting_items = [r[0] for r in rows if r[3] in globs]
+    for chunk_start in range(0, len(waiting_items), 20_000):
+        ids = waiting_items[chunk_start : chunk_start + 20_000]
+        for item, at, field, before, after in (
+            WorkItemEvent.objects.filter(work_item_id__in=ids, field__in=STATUS_FIELDS + LABEL_FIELDS)
+            .order_by("at", "id")
+            .values_list("work_item_id", "at", "field", "from_value", "to_value")
+        ):
+            events[item].append((at, field, before, after))
+    out = []
+    for rid, eng, vkey, connection_id, created, resolved, status, labels in rows:
+        month = _month(resolved)
+        if resolved < created or not _in_scope(scope, month, eng):
+            continue
+        hours = waiting_hours(
+            created, resolved, status, labels or [], events.get(rid, []), globs[connection_id]
+        )
+        if hours > 0:
+            out.append(Sample(rid, eng, vkey, month, hours))
+    return out
