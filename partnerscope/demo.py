@@ -610,6 +610,8 @@ def _build(password: str) -> Organization:
                     allocation_pct=allocation,
                     valid_from=engagement.start_date if start == "start" else day(start),
                     valid_to=engagement.end_date if end == "end" else day(end),
+                    # The contract names the leads and seniors staffed from its start.
+                    key_person=bool(employer) and start == "start" and seniority in ("lead", "senior"),
                 )
             )
 

@@ -399,6 +399,7 @@ class AssignmentOut(Schema):
     allocation_pct: int
     valid_from: datetime.date
     valid_to: datetime.date | None
+    key_person: bool
     is_current: bool
 
 
@@ -412,6 +413,7 @@ class AssignmentIn(In):
     allocation_pct: int = 100
     valid_from: datetime.date
     valid_to: datetime.date | None = None
+    key_person: bool = Field(False, description="Named in the contract as key personnel")
 
 
 AssignmentPatch = patch_of(AssignmentIn, "AssignmentPatch")

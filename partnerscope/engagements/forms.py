@@ -56,6 +56,7 @@ class AssignmentForm(ScopedModelForm):
             "allocation_pct",
             "valid_from",
             "valid_to",
+            "key_person",
         ]
         labels = {"vendor": "Employer (empty = in-house)"}
         widgets = date_widgets("valid_from", "valid_to")

@@ -178,6 +178,9 @@ class Assignment(TenantModel):
     )
     valid_from = models.DateField()
     valid_to = models.DateField(null=True, blank=True, help_text="Leave empty while it lasts")
+    key_person = models.BooleanField(
+        default=False, help_text="Named in the contract as key personnel (key-person retention counts them)"
+    )
 
     vendor_q = staticmethod(lambda vendor_id: models.Q(vendor_id=vendor_id))
 

@@ -31,6 +31,7 @@ from partnerscope.metrics import periods
 from partnerscope.metrics.bulk import upsert
 from partnerscope.metrics.measures import (
     EVERYTHING,
+    PEOPLE_AT_A_TIME,
     CellAggregate,
     Scope,
     deployment_cells,
@@ -107,9 +108,9 @@ def collect(organization_id: int, scope: Scope, progress: Progress = _noop, sour
     done += 1
     if _needed("roster", sources):
         progress("Reading the roster", done, steps)
-        fte, heads, leavers, _ = roster_cells(organization_id, scope)
-        covered |= {"fte_months", "headcount", "leavers"}
-        for name, cells in (("fte_months", fte), ("headcount", heads), ("leavers", leavers)):
+        roster, _ = roster_cells(organization_id, scope)
+        covered |= set(roster)
+        for name, cells in roster.items():
             for key, aggregate in cells.items():
                 month_measures[key][name] = aggregate
     done += 1
@@ -133,7 +134,7 @@ def collect(organization_id: int, scope: Scope, progress: Progress = _noop, sour
 
 def roll_up(month_measures, month_samples):
     """Cells at both levels (one engagement, all engagements) and both period kinds. Counts
-    and sums add up; headcount is people at a time, so a quarter takes its largest month."""
+    and sums add up; headcounts are people at a time, so a quarter takes its largest month."""
     monthly: dict[tuple, dict[str, CellAggregate]] = defaultdict(dict)
     for (eng, vkey, month), named in month_measures.items():
         for eng_key in (eng, ALL):
@@ -145,7 +146,7 @@ def roll_up(month_measures, month_samples):
         measures[(eng_key, vkey, periods.MONTH, month)] = named
         quarter = measures.setdefault((eng_key, vkey, periods.QUARTER, periods.quarter_start(month)), {})
         for name, aggregate in named.items():
-            if name == "headcount":
+            if name in PEOPLE_AT_A_TIME:
                 current = quarter.get(name)
                 if current is None or aggregate.value > current.value:
                     quarter[name] = CellAggregate(aggregate.value, aggregate.n, 0, 0)

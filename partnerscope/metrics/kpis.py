@@ -163,6 +163,11 @@ BUILTIN: dict[str, Kpi] = {
             "People leaving this engagement ÷ people assigned, annualised (≤ 5 % good, > 20 % unhealthy)",
             "METRICS.md", formula="leavers / headcount * 12 / months", sample_measure="headcount",
             group="Expertise"),
+        Kpi("key_person_retention", "Key-person retention", 1, "ratio", "%", 1,
+            "Key people (named in the contract: the roster's key-person flag) who did not leave this "
+            "engagement in the period ÷ key people assigned in it", "METRICS.md",
+            formula="(key_people - key_leavers) / key_people", sample_measure="key_people", min_sample=1,
+            group="Expertise"),
     ]
 }  # fmt: skip
 

@@ -602,13 +602,17 @@ PYTHON_MEASURES = {
         PythonMeasure("headcount", "Headcount", "People assigned at any time in the period", "assignment"),
         PythonMeasure("leavers", "Leavers", "People whose assignment to the engagement ended in the period",
                       "assignment"),
+        PythonMeasure("key_people", "Key people", "Key people (named in the contract) assigned at any time in "
+                      "the period", "assignment"),
+        PythonMeasure("key_leavers", "Key people who left", "Key people whose assignment to the engagement "
+                      "ended in the period", "assignment"),
     ]
 }  # fmt: skip
 
 ALL_MEASURE_NAMES = tuple(MEASURES) + tuple(PYTHON_MEASURES)
 # People counts from the roster: no record ids of their own (the roster's history is their
 # provenance), so they stay out of value digests.
-UNDIGESTED = frozenset({"headcount", "leavers"})
+UNDIGESTED = frozenset({"headcount", "leavers", "key_people", "key_leavers"})
 
 
 def _done_at():
@@ -745,24 +749,37 @@ def deployment_cells(organization_id: int, scope: Scope) -> tuple[dict, dict, di
     )
 
 
-def roster_cells(organization_id: int, scope: Scope) -> tuple[dict, dict, dict, dict]:
-    """(fte_months, headcount, leavers, record ids) from the dated roster."""
+ROSTER_MEASURES = ("fte_months", "headcount", "leavers", "key_people", "key_leavers")
+# Measures that count people at a time, not events: a quarter takes its largest month.
+PEOPLE_AT_A_TIME = frozenset({"headcount", "key_people"})
+
+
+def roster_cells(organization_id: int, scope: Scope) -> tuple[dict[str, dict], dict]:
+    """({measure: cells} for ROSTER_MEASURES, record ids of fte_months) from the dated roster."""
     assignments = Assignment.objects.filter(organization_id=organization_id, engagement_id__isnull=False)
     if scope.engagement_ids is not None:
         assignments = assignments.filter(engagement_id__in=scope.engagement_ids)
     rows = list(
         assignments.values_list(
-            "id", "person_id", "engagement_id", "vendor_id", "allocation_pct", "valid_from", "valid_to"
+            "id",
+            "person_id",
+            "engagement_id",
+            "vendor_id",
+            "allocation_pct",
+            "valid_from",
+            "valid_to",
+            "key_person",
         )
     )
     # A person "leaves" an engagement when an assignment ends and no other assignment of theirs
     # to the same engagement starts the next day (a renewal or a change of role is not leaving).
     starts = defaultdict(set)
-    for _, person, eng, _, _, valid_from, _ in rows:
+    for _, person, eng, _, _, valid_from, *_ in rows:
         starts[(person, eng)].add(valid_from)
     today = datetime.date.today()
     fte, heads, leavers, ids = defaultdict(float), defaultdict(list), defaultdict(list), defaultdict(list)
-    for assignment_id, person, eng, vendor, allocation, valid_from, valid_to in rows:
+    key_heads, key_leavers = defaultdict(list), defaultdict(list)
+    for assignment_id, person, eng, vendor, allocation, valid_from, valid_to, key_person in rows:
         vkey = vendor or 0
         # Only periods that have begun: a planned assignment is not capacity yet.
         last = min(valid_to or today, today)
@@ -779,6 +796,8 @@ def roster_cells(organization_id: int, scope: Scope) -> tuple[dict, dict, dict, 
                 fte[key] += allocation / 100 * days / (following - month).days
                 heads[key].append(person)
                 ids[key].append(assignment_id)
+                if key_person:
+                    key_heads[key].append(person)
             month = following
         if (
             valid_to
@@ -788,10 +807,17 @@ def roster_cells(organization_id: int, scope: Scope) -> tuple[dict, dict, dict, 
             key = (eng, vkey, month_start(valid_to))
             if (not scope.start or key[2] >= scope.start) and (not scope.end or key[2] < scope.end):
                 leavers[key].append(person)
-    fte_cells = _to_cell_aggregates(ids, fte)
-    head_cells = {k: CellAggregate(float(len(set(v))), len(set(v)), 0, 0) for k, v in heads.items()}
-    leaver_cells = {k: CellAggregate(float(len(set(v))), len(set(v)), 0, 0) for k, v in leavers.items()}
-    return fte_cells, head_cells, leaver_cells, {"fte_months": ids}
+                if key_person:
+                    key_leavers[key].append(person)
+
+    def people(cells):
+        return {k: CellAggregate(float(len(set(v))), len(set(v)), 0, 0) for k, v in cells.items()}
+
+    cells = {
+        "fte_months": _to_cell_aggregates(ids, fte), "headcount": people(heads), "leavers": people(leavers),
+        "key_people": people(key_heads), "key_leavers": people(key_leavers),
+    }  # fmt: skip
+    return cells, {"fte_months": ids}
 
 
 # --- duration samples ----------------------------------------------------------------------

@@ -20,6 +20,7 @@ from partnerscope.metrics.measures import (
     HASH_PRIME,
     MEASURES,
     PYTHON_MEASURES,
+    ROSTER_MEASURES,
     UNDIGESTED,
     Scope,
     deployment_cells,
@@ -144,8 +145,8 @@ def evidence_for(value: MetricValue, kpi: Kpi) -> Provenance:
         for name in kpi.measures_used:
             if name in ("prod_deployments", "failed_deployments") and "deployments" not in python_ids:
                 python_ids["deployments"] = deployment_cells(org, scope)[2]
-            if name in ("fte_months", "headcount", "leavers") and "roster" not in python_ids:
-                python_ids["roster"] = roster_cells(org, scope)[3]
+            if name in ROSTER_MEASURES and "roster" not in python_ids:
+                python_ids["roster"] = roster_cells(org, scope)[1]
         for name in kpi.measures_used:
             if name in MEASURES:
                 measure = MEASURES[name]

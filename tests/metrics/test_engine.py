@@ -549,3 +549,25 @@ def test_a_whole_organization_read_by_table_scan_is_still_only_that_organization
             set(of_organization(Vendor.objects.all(), evidence.org.id, scope).values_list("id", flat=True))
             == mine
         )
+
+
+def test_key_person_retention_counts_key_people_who_left_the_engagement(evidence):
+    """Ana and Max are named key people on Alpha's engagement; Max leaves it on 30 June (he
+    moves to Beta, as an ordinary engineer): June and the second quarter keep one of two."""
+    from partnerscope.engagements.models import Assignment
+    from partnerscope.engagements.services import save_roster_record
+
+    for person in (evidence.person_a, evidence.mover):
+        assignment = Assignment.objects.get(person=person, engagement=evidence.engagement_a)
+        assignment.key_person = True
+        save_roster_record(membership=evidence.owner_m, instance=assignment)
+    assert DirtyCell.objects.filter(source="roster", month=datetime.date(2024, 6, 1)).exists()
+    engine.full_recompute(evidence.org.id)
+    june, q2 = datetime.date(2024, 6, 1), datetime.date(2024, 4, 1)
+    assert value(evidence, "key_person_retention").value == pytest.approx(1.0)
+    assert value(evidence, "key_person_retention", start=june).value == pytest.approx(0.5)
+    quarter = value(evidence, "key_person_retention", kind="quarter", start=q2)
+    assert (quarter.value, quarter.sample) == (pytest.approx(0.5), 2)  # key people at a time, not summed
+    assert not MetricValue.objects.filter(
+        kpi="key_person_retention", vendor_key=evidence.vendor_b.id, value__isnull=False
+    ).exists()
