@@ -9,14 +9,22 @@ how much of it was the client's.
 
 from __future__ import annotations
 
-import datetime
 from collections import defaultdict
 
-from django.db.models import F
+from django.db.models import Q
 
 from partnerscope.evidence.models import Connection, WorkItemEvent
 from partnerscope.evidence.patterns import matcher
-from partnerscope.metrics.measures import Sample, Scope, _in_scope, _month, resolved_items, within
+from partnerscope.metrics.measures import (
+    Epoch,
+    MonthOf,
+    Sample,
+    Scope,
+    _in_scope,
+    month_value,
+    resolved_items,
+    within,
+)
 
 STATUS_FIELDS = ("status",)
 # GitHub records one label per event ("label"), GitLab too ("labels"); Jira writes the whole
@@ -25,17 +33,18 @@ LABEL_FIELDS = ("label", "labels")
 
 
 def waiting_hours(
-    created: datetime.datetime,
-    resolved: datetime.datetime,
+    created: float,
+    resolved: float,
     status: str,
     labels: list[str],
     events: list[tuple],
     waits,
 ) -> float:
-    """Hours between ``created`` and ``resolved`` in which the item waited for the client.
+    """Hours between ``created`` and ``resolved`` (seconds since 1970) in which the item waited
+    for the client.
 
-    ``status`` and ``labels`` are the item's state now; ``events`` its (at, field, from, to)
-    changes in time order; ``waits(*values)`` tells whether a status or label means waiting.
+    ``status`` and ``labels`` are the item's state now; ``events`` its (at in seconds, field,
+    from, to) changes in time order; ``waits(*values)`` tells whether a status or label means waiting.
     The state at creation is found by undoing the changes from the state now, so an item
     created with a waiting label counts from its first moment."""
     changes = [e for e in events if e[1] in STATUS_FIELDS or e[1] in LABEL_FIELDS]
@@ -58,12 +67,12 @@ def waiting_hours(
             current_labels = _apply_label((at, field, before, after), current_labels)
         now_waiting = waits(current_status, *current_labels)
         if waiting and not now_waiting:
-            total += (at - since).total_seconds()
+            total += at - since
         elif now_waiting and not waiting:
             since = at
         waiting = now_waiting
     if waiting:
-        total += (resolved - since).total_seconds()
+        total += resolved - since
     return total / 3600
 
 
@@ -91,33 +100,41 @@ def _apply_label(event: tuple, before_set: set[str]) -> set[str]:
 
 def ticket_wait_samples(organization_id: int, scope: Scope) -> list[Sample]:
     """One sample per work item resolved in scope (attributed as for issue lead time) that
-    waited for the client at all: the hours it waited, in the month it was resolved."""
-    items = within(resolved_items(organization_id, scope), scope).annotate(connection_key=F("connection_id"))
-    rows = list(
-        items.values_list("rid", "eng", "vkey", "connection_key", "created_at", "resolved_at",
-                          "workflow_status", "labels")
-    )  # fmt: skip
-    if not rows:
-        return []
+    waited for the client at all: the hours it waited, in the month it was resolved.
+
+    Only items that may have waited are read: those with a status or label change, labels, or
+    a status now that some connection's list matches. On a tracker without such states that is
+    none of them, and this costs two small queries."""
+    items = within(resolved_items(organization_id, scope), scope)
     globs = {
         pk: matcher(Connection(client_wait_states=text).glob_list("client_wait_states"))
-        for pk, text in Connection.objects.filter(id__in={r[3] for r in rows}).values_list(
+        for pk, text in Connection.objects.filter(organization_id=organization_id).values_list(
             "id", "client_wait_states"
         )
     }
+    statuses = set(items.values_list("workflow_status", flat=True).distinct().order_by())
+    waiting_statuses = [x for x in statuses if any(waits(x) for waits in globs.values())]
+    changes = WorkItemEvent.objects.filter(field__in=STATUS_FIELDS + LABEL_FIELDS)
+    candidates = items.filter(
+        Q(workflow_status__in=waiting_statuses) | ~Q(labels=[]) | Q(id__in=changes.values("work_item_id"))
+    ).annotate(month=MonthOf("day"), created=Epoch("created_at"), resolved=Epoch("day"))
+    rows = list(
+        candidates.values_list("rid", "eng", "vkey", "connection_id", "month", "created", "resolved",
+                               "workflow_status", "labels")
+    )  # fmt: skip
+    if not rows:
+        return []
     events: dict[int, list[tuple]] = defaultdict(list)
-    waiting_items = [r[0] for r in rows if r[3] in globs]
-    for chunk_start in range(0, len(waiting_items), 20_000):
-        ids = waiting_items[chunk_start : chunk_start + 20_000]
-        for item, at, field, before, after in (
-            WorkItemEvent.objects.filter(work_item_id__in=ids, field__in=STATUS_FIELDS + LABEL_FIELDS)
-            .order_by("at", "id")
-            .values_list("work_item_id", "at", "field", "from_value", "to_value")
-        ):
-            events[item].append((at, field, before, after))
+    for item, at, field, before, after in (
+        changes.filter(work_item_id__in=candidates.values("id"))
+        .annotate(epoch=Epoch("at"))
+        .order_by("at", "id")
+        .values_list("work_item_id", "epoch", "field", "from_value", "to_value")
+    ):
+        events[item].append((at, field, before, after))
     out = []
-    for rid, eng, vkey, connection_id, created, resolved, status, labels in rows:
-        month = _month(resolved)
+    for rid, eng, vkey, connection_id, month, created, resolved, status, labels in rows:
+        month = month_value(month)
         if resolved < created or not _in_scope(scope, month, eng):
             continue
         hours = waiting_hours(
