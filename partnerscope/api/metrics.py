@@ -254,7 +254,9 @@ def list_metric_values(
     if kpi:
         qs = qs.filter(kpi=kpi)
     if vendor:
-        qs = qs.filter(vendor__uid=vendor)
+        # By the vendor's key, which the values' (organization, vendor key, period) index serves.
+        vendor_ids = Vendor.objects.visible_to(request.auth).filter(uid=vendor).values("id")
+        qs = qs.filter(vendor_key__in=vendor_ids)
     if kind:
         qs = qs.filter(period_kind=kind)
     if since:

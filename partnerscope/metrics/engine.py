@@ -407,17 +407,18 @@ VALUE_KEY = ("organization_id", "kpi", "engagement_key", "vendor_key", "period_k
 
 def _upsert_values(organization_id: int, rows: list[tuple], now) -> None:
     """A new row gets a fresh uid; an existing one keeps its uid, disputes and annotation."""
-    from partnerscope.orgs.scoping import new_uid
+    from partnerscope.orgs.scoping import new_uids
 
     ops = connection.ops
     columns = ("organization_id", "uid", "created_at", "updated_at", "computed_at", "excluded", "annotation",
                *VALUE_COLUMNS)  # fmt: skip
     updated = [c for c in VALUE_COLUMNS if c not in VALUE_KEY] + ["computed_at", "updated_at"]
     stamp = ops.adapt_datetimefield_value(now)
+    starts = {start: ops.adapt_datefield_value(start) for start in {row[7] for row in rows}}
     upsert(
         MetricValue._meta.db_table, columns, VALUE_KEY, updated,
-        ((organization_id, new_uid(), stamp, stamp, stamp, False, "", *row[:7], ops.adapt_datefield_value(row[7]),
-          *row[8:]) for row in rows),
+        ((organization_id, uid, stamp, stamp, stamp, False, "", *row[:7], starts[row[7]], *row[8:])
+         for uid, row in zip(new_uids(len(rows)), rows, strict=True)),
     )  # fmt: skip
 
 

@@ -84,13 +84,21 @@ class MetricValue(TenantModel):
         INSUFFICIENT = "insufficient", "Not enough data"
         NO_DATA = "no_data", "No data"
 
+    # A recompute writes a hundred thousand values and every index costs each write: no index
+    # of their own for the keys the unique constraint starts with (organization) or that only
+    # a rare cascade reads (engagement, vendor: pages read by the keys instead).
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.CASCADE, related_name="+", editable=False, db_index=False
+    )
     kpi = models.CharField(max_length=80)
     version = models.PositiveIntegerField()
     engagement = models.ForeignKey(
-        "engagements.Engagement", null=True, on_delete=models.CASCADE, related_name="+"
+        "engagements.Engagement", null=True, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     engagement_key = models.BigIntegerField()
-    vendor = models.ForeignKey("vendors.Vendor", null=True, on_delete=models.CASCADE, related_name="+")
+    vendor = models.ForeignKey(
+        "vendors.Vendor", null=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     vendor_key = models.BigIntegerField()
     period_kind = models.CharField(max_length=8, choices=PERIOD_KINDS)
     period_start = models.DateField()
@@ -128,6 +136,10 @@ class MetricValue(TenantModel):
 class CellMeasures(MetricsRow):
     """The measures of one cell, kept so custom KPIs and provenance checks need no re-scan."""
 
+    # The unique constraint starts with the organization: no index of its own to maintain.
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     engagement_key = models.BigIntegerField()
     vendor_key = models.BigIntegerField()
     period_kind = models.CharField(max_length=8, choices=PERIOD_KINDS)
@@ -232,12 +244,18 @@ class Criterion(TenantModel):
 
 
 class Score(MetricsRow):
-    template = models.ForeignKey(ScorecardTemplate, on_delete=models.CASCADE, related_name="scores")
+    # As for values: the unique constraint starts with the template, and engagement and vendor
+    # are read by their keys (only a cascade reads the foreign keys).
+    template = models.ForeignKey(
+        ScorecardTemplate, on_delete=models.CASCADE, related_name="scores", db_index=False
+    )
     engagement = models.ForeignKey(
-        "engagements.Engagement", null=True, on_delete=models.CASCADE, related_name="+"
+        "engagements.Engagement", null=True, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     engagement_key = models.BigIntegerField()
-    vendor = models.ForeignKey("vendors.Vendor", null=True, on_delete=models.CASCADE, related_name="+")
+    vendor = models.ForeignKey(
+        "vendors.Vendor", null=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     vendor_key = models.BigIntegerField()
     period_kind = models.CharField(max_length=8, choices=PERIOD_KINDS)
     period_start = models.DateField()

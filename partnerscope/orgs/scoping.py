@@ -9,6 +9,7 @@ model that does not say how vendors see it (``vendor_q`` is None) all give no ro
 
 from __future__ import annotations
 
+import base64
 import secrets
 from typing import TYPE_CHECKING
 
@@ -22,15 +23,21 @@ if TYPE_CHECKING:
 UID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 
 
+# Standard base32 spelled in UID_ALPHABET (which leaves out the look-alikes l, o, 0 and 1).
+_FROM_BASE32 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", UID_ALPHABET)
+
+
 def new_uid() -> str:
-    """An opaque, URL-safe public id: 16 characters of base32 (80 bits), from one read of the
-    system's random source (the metrics engine makes thousands of rows at a time)."""
-    n = int.from_bytes(secrets.token_bytes(10))
-    chars = []
-    for _ in range(16):
-        n, index = divmod(n, 32)
-        chars.append(UID_ALPHABET[index])
-    return "".join(chars)
+    """An opaque, URL-safe public id: 16 characters of base32 (80 bits of the system's random
+    source)."""
+    return new_uids(1)[0]
+
+
+def new_uids(count: int) -> list[str]:
+    """``count`` uids from one read of the random source and one encoding: the metrics engine
+    makes a hundred thousand at a time (10 random bytes are exactly 16 base32 characters)."""
+    text = base64.b32encode(secrets.token_bytes(10 * count)).decode().translate(_FROM_BASE32)
+    return [text[i : i + 16] for i in range(0, 16 * count, 16)]
 
 
 class TenantQuerySet(models.QuerySet):

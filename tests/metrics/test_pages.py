@@ -261,3 +261,17 @@ def test_a_threshold_crossing_raises_one_alert_with_deliveries(computed, setting
     channels = set(AlertDelivery.objects.filter(alert=alert).values_list("channel", "target"))
     assert ("email", "owner@acme.test") in channels and ("email", "manager@acme.test") in channels
     assert client_for(computed, "vendor_a").get(url("alert_list")).status_code == 404
+
+
+def test_api_lists_values_of_one_vendor_and_never_another_vendors(computed):
+    from tests.api.conftest import ApiClient, api_secret
+
+    owner = ApiClient(api_secret(computed, "owner", "read"))
+    listed = owner.get(f"/metric-values?vendor={computed.vendor_a.uid}&kind=month&limit=500").json()
+    assert listed["count"] == MetricValue.objects.filter(vendor_key=computed.vendor_a.id, period_kind="month").count()
+    assert {item["vendor"] for item in listed["items"]} == {computed.vendor_a.uid}
+    assert owner.get("/metric-values?vendor=nosuchvendor000").json()["count"] == 0
+    # A vendor user naming another vendor gets nothing, not that vendor's values.
+    vendor_b = ApiClient(api_secret(computed, "vendor_b", "read"))
+    assert vendor_b.get(f"/metric-values?vendor={computed.vendor_a.uid}").json()["count"] == 0
+    assert vendor_b.get(f"/metric-values?vendor={computed.vendor_b.uid}").json()["count"] > 0
