@@ -185,6 +185,7 @@ def _compute_and_store(
     from partnerscope.metrics.scoring import rescore
 
     catalogue = kpi_catalogue.catalogue(organization_id)
+    kpis = [(kpi, kpi.measures_used) for kpi in catalogue.values()]
     now = timezone.now()
     progress("Computing KPI values", 0, len(keys))
     rows, cell_rows = [], []
@@ -205,11 +206,15 @@ def _compute_and_store(
             cell.samples = pack_chunks(samples[key]) if samples.get(key) else None
         cell_rows.append(cell)
         period_values = _period_values(kind, start)
-        for kpi in catalogue.values():
-            computed = kpi_catalogue.compute(kpi, named, samples.get(key, {}), period_values)
-            empty = computed.status == "no_data" and not computed.sample and computed.value is None
-            if empty and not _relevant(kpi, named, samples.get(key, {})):
+        cell_samples = samples.get(key, {})
+        for kpi, reads in kpis:
+            # A cell holding none of the evidence a KPI reads gets no row for it (the KPI
+            # would compute to "no data" anyway): most cells lack some kinds of evidence.
+            if not (
+                kpi.duration in cell_samples if kpi.kind == "duration" else any(n in named for n in reads)
+            ):
                 continue
+            computed = kpi_catalogue.compute(kpi, named, cell_samples, period_values)
             rows.append(
                 (kpi.key, kpi.version, eng_key or None, eng_key, vkey or None, vkey, kind, start, computed.value,
                  computed.sample, computed.numerator, computed.denominator, computed.ci_low, computed.ci_high,
@@ -347,14 +352,6 @@ def recompute_quarter_cells(
     measures, samples = roll_up(month_measures, month_samples)
     keys = {key for key in set(measures) | set(samples) if cells.holds(key)}
     return _compute_and_store(organization_id, measures, samples, keys, cells.q(), progress)
-
-
-def _relevant(kpi, named, samples) -> bool:
-    """Whether a cell with no value for this KPI should still say "no data" for it: only
-    if the cell holds any of the evidence the KPI reads (else the row would be noise)."""
-    if kpi.kind == "duration":
-        return kpi.duration in samples
-    return any(name in named for name in kpi.measures_used)
 
 
 def _store(organization_id, cells: Q, rows, cell_rows, now) -> None:

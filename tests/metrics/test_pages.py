@@ -268,7 +268,10 @@ def test_api_lists_values_of_one_vendor_and_never_another_vendors(computed):
 
     owner = ApiClient(api_secret(computed, "owner", "read"))
     listed = owner.get(f"/metric-values?vendor={computed.vendor_a.uid}&kind=month&limit=500").json()
-    assert listed["count"] == MetricValue.objects.filter(vendor_key=computed.vendor_a.id, period_kind="month").count()
+    assert (
+        listed["count"]
+        == MetricValue.objects.filter(vendor_key=computed.vendor_a.id, period_kind="month").count()
+    )
     assert {item["vendor"] for item in listed["items"]} == {computed.vendor_a.uid}
     assert owner.get("/metric-values?vendor=nosuchvendor000").json()["count"] == 0
     # A vendor user naming another vendor gets nothing, not that vendor's values.
