@@ -114,21 +114,16 @@ def collect(organization_id: int, scope: Scope, progress: Progress = _noop, sour
             for key, aggregate in cells.items():
                 month_measures[key][name] = aggregate
     done += 1
-    month_lists: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    # Each month's durations of a cell become one chunk (hours as an array, the ids' digest
+    # summed once): quarters and "all engagements" cells are then made of chunks.
+    month_samples: dict[tuple, dict[str, SampleChunk]] = defaultdict(dict)
     for durations, read in timings:
         progress("Timing " + ", ".join(d.label.lower() for d in durations), done, steps)
         covered |= {d.name for d in durations}
-        for name, samples in read(organization_id, scope).items():
-            for sample in samples:
-                month_lists[(sample.eng, sample.vkey, sample.month)][name].append((sample.hours, sample.rid))
+        for name, columns in read(organization_id, scope).items():
+            for key, chunk in columns.by_cell().items():
+                month_samples[key][name] = chunk
         done += 1
-    progress("Adding durations up", done, steps)
-    # Each month's durations become one chunk (hours as an array, the ids' digest summed once):
-    # quarters and "all engagements" cells are then made of chunks, not of re-copied samples.
-    month_samples = {
-        key: {name: SampleChunk.of(rows) for name, rows in named.items()}
-        for key, named in month_lists.items()
-    }
     return month_measures, month_samples, covered
 
 

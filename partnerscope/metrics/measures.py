@@ -33,6 +33,7 @@ from django.db.models import (
     F,
     FloatField,
     Func,
+    IntegerField,
     Min,
     OuterRef,
     Q,
@@ -55,6 +56,7 @@ from partnerscope.evidence.models import (
     Review,
     WorkItem,
 )
+from partnerscope.metrics.columns import SampleColumns, fetch_rows, fetch_table, month_index
 from partnerscope.metrics.periods import add_months, month_start
 
 ATTRIBUTED = ("vendor", "inhouse")
@@ -120,6 +122,29 @@ class MonthOf(Func):
             template="to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-01')",
             **extra,
         )
+
+
+class MonthIndex(Func):
+    """The month of a UTC timestamp as a number, year × 12 + month − 1 (columns.month_index):
+    duration rows are read as numbers only, straight into arrays."""
+
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection,
+            template="(CAST(strftime('%%%%Y', %(expressions)s) AS INTEGER) * 12 "
+            "+ CAST(strftime('%%%%m', %(expressions)s) AS INTEGER) - 1)",
+            **extra,
+        )  # fmt: skip
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection,
+            template="(EXTRACT(YEAR FROM %(expressions)s AT TIME ZONE 'UTC')::integer * 12 "
+            "+ EXTRACT(MONTH FROM %(expressions)s AT TIME ZONE 'UTC')::integer - 1)",
+            **extra,
+        )  # fmt: skip
 
 
 class Hours(Func):
@@ -840,11 +865,11 @@ class Duration:
     label: str
     description: str
     record: str
-    # Reads this duration's samples, and those of durations read by the same query: name -> samples.
-    collect: Callable[[int, Scope], dict[str, list[Sample]]] = field(repr=False)
+    # Reads this duration's samples, and those of durations read by the same query: name -> columns.
+    collect: Callable[[int, Scope], dict[str, SampleColumns]] = field(repr=False)
 
     def samples(self, organization_id: int, scope: Scope) -> list[Sample]:
-        return self.collect(organization_id, scope)[self.name]
+        return self.collect(organization_id, scope)[self.name].samples()
 
 
 def _hours(delta: datetime.timedelta) -> float:
@@ -876,42 +901,44 @@ def _first_deploys(organization_id: int, scope: Scope) -> QuerySet:
     return rows
 
 
-def deployed_samples(organization_id: int, scope: Scope) -> dict[str, list[Sample]]:
+def deployed_samples(organization_id: int, scope: Scope) -> dict[str, SampleColumns]:
     """Lead time (first production deployment containing the merge commit − the PR's first
     commit, the host's, which survives squash merges) and deploy time (that deployment −
     merged), in the month of the deployment: one read of the PRs for both, matched here against
     the first deployments by sha (a hash join; a subquery per PR cost PostgreSQL 4 s). Times
     come as epoch seconds, so nothing is parsed (SQLite gives timestamps as text: 800,000 of
     them in a full recompute)."""
+    import numpy as np
+
     first_deploy = {
-        sha: (first, month_value(month))
+        sha: (first, month_index(month_value(month)))
         for sha, first, month in _first_deploys(organization_id, scope).values_list(
             "sha", "first_epoch", "month"
         )
     }
     if not first_deploy:
-        return {"lead_time": [], "deploy_time": []}
+        return {"lead_time": SampleColumns.empty(), "deploy_time": SampleColumns.empty()}
     rows = _merged(organization_id, scope).exclude(merge_commit_sha="")
     if len(first_deploy) <= SHA_LIMIT:
         # A period's few shas: probes of the (organization, merge_commit_sha) index. Beyond
         # that (a full recompute) every merged PR is read once and matched here.
         rows = rows.filter(merge_commit_sha__in=list(first_deploy))
     rows = rows.annotate(started=Epoch("first_commit_at"), merged=Epoch("merged_at"))
-    out = {"lead_time": [], "deploy_time": []}
-    for rid, eng, vkey, sha, *starts in rows.values_list(
-        "rid", "eng", "vkey", "merge_commit_sha", "started", "merged"
-    ):
-        found = first_deploy.get(sha)
-        if found is None:
-            continue
-        deployed, month = found
-        if not _in_scope(scope, month, eng):
-            continue
-        for name, started in zip(("lead_time", "deploy_time"), starts, strict=True):
-            # Negatives dropped: a clock skew between systems is not a negative duration.
-            if started is not None and deployed >= started:
-                out[name].append(Sample(rid, eng, vkey, month, (deployed - started) / 3600))
-    return out
+    # (rid, eng, vkey, month of the deployment, first commit, merged, deployed) per shipped PR.
+    shipped = [
+        (rid, eng, vkey, found[1], started, merged, found[0])
+        for rid, eng, vkey, sha, started, merged in fetch_rows(
+            rows, ["rid", "eng", "vkey", "merge_commit_sha", "started", "merged"]
+        )
+        if (found := first_deploy.get(sha)) is not None
+    ]
+    table = np.array(shipped, dtype=np.float64).reshape(-1, 7)
+    # Hours from the first commit and from the merge to the deployment (NaN where unknown).
+    table[:, 4:6] = (table[:, 6:7] - table[:, 4:6]) / 3600
+    return {
+        name: SampleColumns.from_table(table, column).in_scope(scope)
+        for name, column in (("lead_time", 4), ("deploy_time", 5))
+    }
 
 
 def _in_scope(scope: Scope, month: datetime.date, eng: int) -> bool:
@@ -935,22 +962,17 @@ def _first_response(**extra):
     return Subquery(responses)
 
 
-def _samples(rows) -> list[Sample]:
-    """Rows annotated with rid, eng, vkey, month (MonthOf) and hours (Hours), negatives dropped
-    (a clock skew between systems is not a negative duration)."""
-    return [
-        Sample(rid, eng, vkey, month_value(month), hours)
-        for rid, eng, vkey, month, hours in rows.values_list("rid", "eng", "vkey", "month", "hours")
-        if hours is not None and hours >= 0
-    ]
+def _samples(rows) -> SampleColumns:
+    """Rows annotated with rid, eng, vkey, month (MonthIndex) and hours (Hours)."""
+    return SampleColumns.from_table(fetch_table(rows, ["rid", "eng", "vkey", "month", "hours"]), 4)
 
 
-def coding_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
+def coding_time_samples(organization_id: int, scope: Scope) -> SampleColumns:
     rows = _merged_in_scope(organization_id, scope).filter(first_commit_at__isnull=False)
-    return _samples(rows.annotate(month=MonthOf("day"), hours=Hours("created_at", "first_commit_at")))
+    return _samples(rows.annotate(month=MonthIndex("day"), hours=Hours("created_at", "first_commit_at")))
 
 
-def response_samples(organization_id: int, scope: Scope) -> dict[str, list[Sample]]:
+def response_samples(organization_id: int, scope: Scope) -> dict[str, SampleColumns]:
     """Pickup time (first review or comment by someone else − ready for review), review time
     (merged − that first response) and client wait (first response by a client reviewer −
     ready for review): the responses are looked up once per PR for all three. (One GROUP BY
@@ -962,27 +984,22 @@ def response_samples(organization_id: int, scope: Scope) -> dict[str, list[Sampl
         .annotate(response=_first_response(), client_response=_first_response(status="inhouse"))
         .filter(response__isnull=False)
         .annotate(
-            month=MonthOf("day"),
+            month=MonthIndex("day"),
             pickup=Hours("response", ready),
             review=Hours("day", "response"),
             client_wait=Hours("client_response", ready),
         )
     )
-    out = {"pickup_time": [], "review_time": [], "client_wait": []}
-    for rid, eng, vkey, month, *hours in rows.values_list(
-        "rid", "eng", "vkey", "month", "pickup", "review", "client_wait"
-    ):
-        month = month_value(month)
-        for name, value in zip(("pickup_time", "review_time", "client_wait"), hours, strict=True):
-            # Negatives dropped: a clock skew between systems is not a negative duration.
-            if value is not None and value >= 0:
-                out[name].append(Sample(rid, eng, vkey, month, value))
-    return out
+    table = fetch_table(rows, ["rid", "eng", "vkey", "month", "pickup", "review", "client_wait"])
+    return {
+        name: SampleColumns.from_table(table, column)
+        for name, column in (("pickup_time", 4), ("review_time", 5), ("client_wait", 6))
+    }
 
 
-def issue_lead_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
+def issue_lead_time_samples(organization_id: int, scope: Scope) -> SampleColumns:
     rows = within(resolved_items(organization_id, scope), scope)
-    return _samples(rows.annotate(month=MonthOf("day"), hours=Hours("day", "created_at")))
+    return _samples(rows.annotate(month=MonthIndex("day"), hours=Hours("day", "created_at")))
 
 
 def recovery_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
@@ -1020,9 +1037,17 @@ def ticket_wait_samples(organization_id: int, scope: Scope) -> list[Sample]:
     return read(organization_id, scope)
 
 
-def _single(name: str, read: Callable[[int, Scope], list[Sample]]) -> Callable[[int, Scope], dict]:
-    """A duration read by a query of its own, in the shape of those read together."""
-    return lambda organization_id, scope: {name: read(organization_id, scope)}
+def _single(
+    name: str, read: Callable[[int, Scope], SampleColumns | list[Sample]]
+) -> Callable[[int, Scope], dict[str, SampleColumns]]:
+    """A duration read by a query of its own, in the shape of those read together (readers of
+    a few samples return them as objects)."""
+
+    def collect(organization_id: int, scope: Scope) -> dict[str, SampleColumns]:
+        samples = read(organization_id, scope)
+        return {name: samples if isinstance(samples, SampleColumns) else SampleColumns.from_samples(samples)}
+
+    return collect
 
 
 DURATIONS: dict[str, Duration] = {
@@ -1050,7 +1075,7 @@ DURATIONS: dict[str, Duration] = {
 }  # fmt: skip
 
 
-def duration_groups() -> list[tuple[list[Duration], Callable[[int, Scope], dict[str, list[Sample]]]]]:
+def duration_groups() -> list[tuple[list[Duration], Callable[[int, Scope], dict[str, SampleColumns]]]]:
     """Durations by the collector that reads them: one query each."""
     groups: dict[Callable, list[Duration]] = {}
     for duration in DURATIONS.values():

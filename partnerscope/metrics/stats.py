@@ -47,26 +47,6 @@ class SampleChunk:
     id_sum: int
     id_hash: int
 
-    @classmethod
-    def of(cls, rows: list[tuple[float, int]]) -> SampleChunk:
-        import numpy as np  # here, not at module level: web pages import this module, never this
-
-        from partnerscope.metrics.measures import HASH_MULTIPLIER, HASH_PRIME
-
-        if len(rows) < 64:
-            # A few samples (most cells of an incremental recompute): numpy's cost per call
-            # would outweigh the work, so the digest terms are summed in Python.
-            ids = [r for _, r in rows]
-            hashes = sum(r % HASH_PRIME * HASH_MULTIPLIER % HASH_PRIME for r in ids)
-            return cls(np.array([h for h, _ in rows], dtype=np.float64), len(rows), sum(ids), hashes)
-        hours = np.fromiter((h for h, _ in rows), dtype=np.float64, count=len(rows))
-        ids = np.fromiter((r for _, r in rows), dtype=np.int64, count=len(rows))
-        # (id mod prime) × multiplier < 1.2e19 fits an unsigned 64-bit integer, and so does the
-        # sum of a few million hashes below 2^32.
-        prime = np.uint64(HASH_PRIME)
-        id_hash = int((ids.astype(np.uint64) % prime * np.uint64(HASH_MULTIPLIER) % prime).sum())
-        return cls(hours, len(rows), int(ids.sum()), id_hash)
-
 
 def pack_chunks(named: dict[str, list[SampleChunk]]) -> bytes:
     """One month cell's durations as bytes to store beside its measures, so an incremental

@@ -386,19 +386,29 @@ def test_incremental_recompute_reads_the_quarter_when_months_were_stored_without
 def test_stored_samples_round_trip_and_a_damaged_blob_is_refused():
     import numpy as np
 
-    from partnerscope.metrics.stats import SampleChunk, pack_chunks, unpack_chunks
+    from partnerscope.metrics.columns import SampleColumns
+    from partnerscope.metrics.measures import HASH_MULTIPLIER, HASH_PRIME, Sample
+    from partnerscope.metrics.stats import pack_chunks, unpack_chunks
 
-    chunks = {"lead_time": [SampleChunk.of([(1.5, 10), (2.0, 11)]), SampleChunk.of([(7.25, 12)])],
-              "pickup_time": [SampleChunk.of([(0.5, 3)])]}  # fmt: skip
+    def chunk(*samples):
+        (only,) = (
+            SampleColumns.from_samples([Sample(rid, 1, 2, MARCH, hours) for hours, rid in samples])
+            .by_cell()
+            .values()
+        )
+        return only
+
+    chunks = {"lead_time": [chunk((1.5, 10), (2.0, 11)), chunk((7.25, 12))], "pickup_time": [chunk((0.5, 3))]}
     back = unpack_chunks(pack_chunks(chunks))
     assert list(back["lead_time"].hours) == [1.5, 2.0, 7.25] and back["pickup_time"].n == 1
     assert back["lead_time"].id_sum == 33
     assert back["lead_time"].id_hash == sum(c.id_hash for c in chunks["lead_time"])
     assert isinstance(back["pickup_time"].hours, np.ndarray)
-    # Small chunks sum their digest terms in Python, large ones in numpy: the same terms.
-    rows = [(float(i), 10**9 + i * 7919) for i in range(40)]
-    small, large = SampleChunk.of(rows), SampleChunk.of(rows * 2)
-    assert (2 * small.id_sum, 2 * small.id_hash) == (large.id_sum, large.id_hash)
+    # The columns' digest terms, summed in unsigned 64-bit integers, are the exact ones.
+    ids = [10**9 + i * 7919 for i in range(4000)]
+    big = chunk(*[(float(i), rid) for i, rid in enumerate(ids)])
+    assert (big.n, big.id_sum) == (4000, sum(ids))
+    assert big.id_hash == sum(r % HASH_PRIME * HASH_MULTIPLIER % HASH_PRIME for r in ids)
     damaged = pack_chunks({"lead_time": chunks["lead_time"]}).replace(b'"lead_time",3', b'"lead_time",2')
     with pytest.raises(ValueError, match="hold 3 hours"):
         unpack_chunks(damaged)
