@@ -404,7 +404,13 @@ def _upsert_values(organization_id: int, rows: list[tuple], now) -> None:
     ops = connection.ops
     columns = ("organization_id", "uid", "created_at", "updated_at", "computed_at", "excluded", "annotation",
                *VALUE_COLUMNS)  # fmt: skip
-    updated = [c for c in VALUE_COLUMNS if c not in VALUE_KEY] + ["computed_at", "updated_at"]
+    # The foreign keys follow from the keys (engagement_key, vendor_key) and never change on
+    # an update; naming them in the update made SQLite check foreign keys for every row
+    # inserted, which doubled the time of storing (4.3 → 2.0 s for 180,000 values).
+    updated = [c for c in VALUE_COLUMNS if c not in (*VALUE_KEY, "engagement_id", "vendor_id")] + [
+        "computed_at",
+        "updated_at",
+    ]
     stamp = ops.adapt_datetimefield_value(now)
     starts = {start: ops.adapt_datefield_value(start) for start in {row[7] for row in rows}}
     upsert(
