@@ -39,6 +39,7 @@ from partnerscope.metrics.measures import (
     grouped_cells,
     measure_groups,
     roster_cells,
+    sharing_deployment_vendors,
 )
 from partnerscope.metrics.models import CellMeasures, DirtyCell, MetricValue
 from partnerscope.metrics.stats import SampleChunk, pack_chunks, unpack_chunks
@@ -85,6 +86,11 @@ def _needed(reader: str, sources: set[str] | None) -> bool:
 def collect(organization_id: int, scope: Scope, progress: Progress = _noop, sources: set[str] | None = None):
     """Measures and duration samples per (engagement, vendor, month), and the names of those
     read: all of them, or (``sources``) those fed by these kinds of evidence."""
+    with sharing_deployment_vendors():  # deployments and recovery time ask about the same ones
+        return _collect(organization_id, scope, progress, sources)
+
+
+def _collect(organization_id: int, scope: Scope, progress: Progress, sources: set[str] | None):
     groups = [g for g in measure_groups() if _needed(g[0].base.__name__, sources)]
     timings = [(d, read) for d, read in duration_groups() if any(_needed(x.name, sources) for x in d)]
     steps = len(groups) + 2 + len(timings)
