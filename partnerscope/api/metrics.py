@@ -83,12 +83,15 @@ class MetricValueOut(Schema):
     annotation: str
 
 
-def _value_out(value: MetricValue, kpis) -> dict:
+def _value_out(value, kpis, vendor_uid: str | None = None, engagement_uid: str | None = None) -> dict:
+    """A stored value (a model instance with its vendor and engagement, or a scorecard's
+    CardValue with their uids given)."""
+    if isinstance(value, MetricValue):
+        vendor_uid = value.vendor.uid if value.vendor_id else None
+        engagement_uid = value.engagement.uid if value.engagement_id else None
     kpi = kpis.get(value.kpi)
     return {
-        "uid": value.uid, "kpi": value.kpi, "version": value.version,
-        "vendor": value.vendor.uid if value.vendor_id else None,
-        "engagement": value.engagement.uid if value.engagement_id else None,
+        "uid": value.uid, "kpi": value.kpi, "version": value.version, "vendor": vendor_uid, "engagement": engagement_uid,
         "period_kind": value.period_kind, "period_start": value.period_start, "value": value.value,
         "unit": {"%": "fraction", "% a year": "fraction a year"}.get(kpi.unit, kpi.unit) if kpi else "",
         "sample": value.sample, "ci_low": value.ci_low, "ci_high": value.ci_high, "p75": value.p75, "p90": value.p90,
@@ -235,7 +238,8 @@ def get_scorecard(request, uid: str, params: Query[PeriodParams], engagement: st
         "vendor": vendor.uid, "template": template.uid, "period": card.label, "engagement": engagement,
         "score": card.score, "standing": card.standing, "weight_with_data": card.weight_with_data,
         "criteria": [
-            {"kpi": r.kpi.key, "name": r.kpi.name, "value": _value_out(r.value, kpis) if r.value else None,
+            {"kpi": r.kpi.key, "name": r.kpi.name,
+             "value": _value_out(r.value, kpis, vendor.uid, engagement) if r.value else None,
              "shown": r.result.shown, "target": r.result.criterion.target,
              "threshold": r.result.criterion.threshold, "weight": r.result.criterion.weight,
              "points": r.result.points, "included": r.result.included, "reason": r.result.reason}

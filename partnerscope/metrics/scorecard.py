@@ -21,6 +21,29 @@ from partnerscope.metrics.scoring import CriterionResult, score_cell
 TREND_PERIODS = 12
 
 
+class CardValue(NamedTuple):
+    """The fields of a stored value a scorecard shows, exports and returns through the API (a
+    card reads twelve periods of values: plain tuples, not model instances)."""
+
+    id: int
+    uid: str
+    kpi: str
+    version: int
+    period_kind: str
+    period_start: datetime.date
+    value: float | None
+    sample: int
+    ci_low: float | None
+    ci_high: float | None
+    p75: float | None
+    p90: float | None
+    status: str
+    digest: str
+    computed_at: datetime.datetime
+    excluded: bool
+    annotation: str
+
+
 @dataclass
 class Row:
     kpi: Kpi
@@ -30,7 +53,7 @@ class Row:
     chart: str = ""
 
     @property
-    def value(self) -> MetricValue | None:
+    def value(self) -> CardValue | None:
         return self.result.value
 
 
@@ -89,8 +112,8 @@ def build_scorecard(
             kpi__in=[c.kpi for c in criteria],
         )
     )  # fmt: skip
-    by_period: dict[datetime.date, dict[str, MetricValue]] = {p: {} for p in window}
-    for value in values:
+    by_period: dict[datetime.date, dict[str, CardValue]] = {p: {} for p in window}
+    for value in map(CardValue._make, values.values_list(*CardValue._fields)):
         by_period[value.period_start][value.kpi] = value
     result = score_cell(criteria, by_period[start], kpis, template.bands)
     # Open disputes of the period shown, counted in one query (a prefetch built a queryset per
@@ -156,13 +179,11 @@ class ShownValue(NamedTuple):
     sample: int
 
 
-@dataclass
-class ComparisonCell:
-    value: ShownValue | None
-    shown: float | None
+class ComparisonCell(NamedTuple):
+    value: ShownValue
+    shown: float | None  # in the KPI's unit (%, hours...); None: no data
     low: float | None
     high: float | None
-    normalised: float | None = None
 
 
 @dataclass
@@ -179,12 +200,12 @@ def build_comparison(
     membership, kind: str, start: datetime.date, vendors, kpi_keys: list[str], kpis_all: dict | None = None
 ) -> Comparison:
     """Raw values and intervals per vendor and the in-house baseline (all engagements), plus
-    each count normalised per FTE-month where the roster gives capacity."""
+    each vendor's FTE-months where the roster gives capacity. ``vendors``: (id, name) pairs."""
     from partnerscope.metrics.models import CellMeasures
 
     kpis_all = kpis_all if kpis_all is not None else catalogue(membership.organization_id)
     kpis = [kpis_all[k] for k in kpi_keys if k in kpis_all]
-    columns = [(v.id, v.name) for v in vendors] + [(0, "In-house baseline")]
+    columns = [*vendors, (0, "In-house baseline")]
     keys = [c[0] for c in columns]
     values = (
         MetricValue.objects.visible_to(membership)
@@ -198,14 +219,19 @@ def build_comparison(
         .values_list(*ShownValue._fields)
     )
     cells = {}
+    scales = {k.key: k.scale for k in kpis}
+    no_data = MetricValue.Status.NO_DATA
     for v in map(ShownValue._make, values):
-        kpi = kpis_all[v.kpi]
-        usable = v.value is not None and v.status != MetricValue.Status.NO_DATA
+        if v.value is None or v.status == no_data:
+            cells[(v.kpi, v.vendor_key)] = ComparisonCell(v, None, None, None)
+            continue
+        scale = scales[v.kpi]
+        low, high = v.ci_low, v.ci_high
         cells[(v.kpi, v.vendor_key)] = ComparisonCell(
             v,
-            v.value * kpi.scale if usable else None,
-            v.ci_low * kpi.scale if usable and v.ci_low is not None else None,
-            v.ci_high * kpi.scale if usable and v.ci_high is not None else None,
+            v.value * scale,
+            low * scale if low is not None else None,
+            high * scale if high is not None else None,
         )
     fte = dict(
         CellMeasures.objects.visible_to(membership)

@@ -266,7 +266,7 @@ def compare(request, org_slug):
         "change_failure_rate", "lead_time", "review_discipline", "revert_rate", "merged_prs_per_fte",
         "changed_lines_per_fte",
     ]  # fmt: skip
-    vendors = list(Vendor.objects.visible_to(m).order_by("name"))
+    vendors = list(Vendor.objects.visible_to(m).order_by("name").values_list("id", "name"))
     comparison = build_comparison(m, kind, start, vendors, chosen, kpis)
     charts_svg = []  # (KPI, chart key) for the KPIs any vendor has a value of
     for kpi in comparison.kpis:
