@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -193,19 +194,15 @@ def _compute_and_store(
     for done, key in enumerate(sorted(keys)):
         eng_key, vkey, kind, start = key
         named = measures.get(key, {})
-        cell = CellMeasures(
-            organization_id=organization_id,
-            engagement_key=eng_key,
-            vendor_key=vkey,
-            period_kind=kind,
-            period_start=start,
-            measures={name: a.value for name, a in sorted(named.items())},
-            digests={name: a.digest for name, a in sorted(named.items())},
-        )
+        parts = blob = None
         if eng_key != ALL and kind == periods.MONTH:
-            cell.parts = {name: [a.value, a.n, a.id_sum, a.id_hash] for name, a in named.items()}
-            cell.samples = pack_chunks(samples[key]) if samples.get(key) else None
-        cell_rows.append(cell)
+            parts = json.dumps({name: [a.value, a.n, a.id_sum, a.id_hash] for name, a in named.items()})
+            blob = pack_chunks(samples[key]) if samples.get(key) else None
+        ordered = sorted(named.items())
+        cell_rows.append(
+            (organization_id, eng_key, vkey, kind, start, json.dumps({name: a.value for name, a in ordered}),
+             json.dumps({name: a.digest for name, a in ordered}), parts, blob)
+        )  # fmt: skip
         period_values = _period_values(kind, start)
         cell_samples = samples.get(key, {})
         for kpi, reads in kpis:
@@ -366,7 +363,13 @@ def _store(organization_id, cells: Q, rows, cell_rows, now) -> None:
         value=None, sample=0, numerator=None, denominator=None, ci_low=None, ci_high=None, p75=None,
         p90=None, status=MetricValue.Status.NO_DATA, digest="", computed_at=now,
     )  # fmt: skip
-    CellMeasures.objects.bulk_create(cell_rows, batch_size=2000)
+    # Plain rows, as for values: twelve thousand model instances with their JSON and sample
+    # blobs took 2.5 s to insert on PostgreSQL through the ORM; COPY takes a fraction.
+    starts = {start: connection.ops.adapt_datefield_value(start) for start in {row[4] for row in cell_rows}}
+    upsert(
+        CellMeasures._meta.db_table, CELL_COLUMNS, CELL_COLUMNS[:5], CELL_COLUMNS[5:],
+        ((*row[:4], starts[row[4]], *row[5:]) for row in cell_rows),
+    )  # fmt: skip
 
 
 EVIDENCE_TABLES = (
@@ -396,6 +399,10 @@ def refresh_statistics() -> None:
             cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in changed))
 
 
+CELL_COLUMNS = (
+    "organization_id", "engagement_key", "vendor_key", "period_kind", "period_start", "measures", "digests", "parts",
+    "samples",
+)  # fmt: skip
 VALUE_COLUMNS = (
     "kpi", "version", "engagement_id", "engagement_key", "vendor_id", "vendor_key", "period_kind", "period_start",
     "value", "sample", "numerator", "denominator", "ci_low", "ci_high", "p75", "p90", "status", "digest",
