@@ -58,7 +58,7 @@ from partnerscope.evidence.models import (
     Review,
     WorkItem,
 )
-from partnerscope.metrics.columns import SampleColumns, fetch_rows, fetch_table, month_index
+from partnerscope.metrics.columns import SampleColumns, fetch_rows, fetch_table, month_index, month_of_index
 from partnerscope.metrics.periods import add_months, month_start
 
 ATTRIBUTED = ("vendor", "inhouse")
@@ -296,7 +296,7 @@ def grouped_cells(organization_id: int, scope: Scope, measures: list[Measure]) -
         names[measure.name] = (conditions[key], i)
     inner = (
         within(base.base(organization_id, scope), scope, base.datetime_day)
-        .annotate(month=MonthOf("day"), **flags, **values)
+        .annotate(month=MonthIndex("day"), **flags, **values)  # a number: cheaper to group than text
         .values("eng", "vkey", "month", "rid", *flags, *values)
         .order_by()
     )
@@ -328,7 +328,7 @@ def grouped_cells(organization_id: int, scope: Scope, measures: list[Measure]) -
         cursor.execute(grouped, params)
         for eng, vkey, month, *aggregated in cursor.fetchall():
             row = dict(zip(columns, aggregated, strict=True))
-            key = (eng, vkey, month_value(month))
+            key = (eng, vkey, month_of_index(month))
             for measure in measures:
                 tag, i = names[measure.name]
                 n = row[f"{tag}_n"]
