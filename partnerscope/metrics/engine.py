@@ -449,11 +449,15 @@ def _recompute_session() -> None:
     query to machine code costs tens to hundreds of milliseconds a query, more than reading a
     month through an index takes (0.5 s of an incremental recompute at the large benchmark, and
     0.24 s per whole-table GROUP BY). A larger work_mem: with the default 4 MB, grouping two
-    million contributions sorted 140 MB on disk and hashed the commits in 16 batches."""
+    million contributions sorted 140 MB on disk and hashed the commits in 16 batches. A random
+    page cost of 1.1 (SSD or cached data, not the spinning disks of the default 4): otherwise a
+    month's 55,000 contributions joined every commit by a scan instead of 55,000 key lookups
+    (the large benchmark's month reads: 1.14 → 0.64 s; the whole-table reads gained too)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute("SET LOCAL random_page_cost = 1.1")
 
 
 def recompute_dirty(organization_id: int, progress: Progress = _noop) -> RecomputeResult:
