@@ -49,6 +49,7 @@ from django.db.models.functions import Coalesce
 from partnerscope.engagements.models import Assignment
 from partnerscope.evidence.models import (
     Commit,
+    Connection,
     Contribution,
     Deployment,
     DeploymentCommit,
@@ -727,16 +728,7 @@ def _deployment_vendors(organization_id: int, deployments: QuerySet) -> dict[int
                 .values_list("merge_commit_sha", "vkey")
             ):
                 by_pr[sha].add(vkey)
-        # One query per engagement: one OR of them all made PostgreSQL scan every commit.
-        commits = {}
-        for engagement_id, engagement_shas in by_engagement.items():
-            if not repositories[engagement_id]:
-                continue
-            for batch in chunks(sorted(engagement_shas), SHA_LIMIT):
-                for pk, sha in Commit.objects.filter(
-                    repository_id__in=repositories[engagement_id], sha__in=batch
-                ).values_list("id", "sha"):
-                    commits[pk] = (engagement_id, sha)
+        commits = _shipped_commits(deployments)
         # The commits are this organization's (its repositories, read above): no organization
         # filter here, which would lead the planner to scan every contribution instead.
         for batch in chunks(list(commits), SHA_LIMIT):
@@ -764,6 +756,29 @@ def _deployment_vendors(organization_id: int, deployments: QuerySet) -> dict[int
     for deployment_id, sha, engagement_id in shipped:
         out[deployment_id] |= by_pr.get(sha, set()) | by_commit.get((engagement_id, sha), set())
     return out
+
+
+def _shipped_commits(deployments: QuerySet) -> dict[int, tuple[int, str]]:
+    """Commit id -> (engagement, sha) for the shas the deployments shipped, found in the
+    repositories of each deployment's engagement: one join probing the unique (repository,
+    sha) index. (One query per engagement cost PostgreSQL 5 ms each, 0.45 s for the eighty of
+    the large benchmark's month; one OR of them all made it scan every commit.)"""
+    ids_sql, ids_params = deployments.values("id").query.sql_with_params()
+    tables = {
+        m: connection.ops.quote_name(m._meta.db_table)
+        for m in (DeploymentCommit, Deployment, Connection, Repository, Commit)
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT c.id, r.engagement_id, c.sha FROM {tables[DeploymentCommit]} dc "  # noqa: S608 - model tables
+            f"JOIN {tables[Deployment]} d ON d.id = dc.deployment_id "
+            f"JOIN {tables[Connection]} conn ON conn.id = d.connection_id "
+            f"JOIN {tables[Repository]} r ON r.engagement_id = conn.engagement_id "
+            f"JOIN {tables[Commit]} c ON c.repository_id = r.id AND c.sha = dc.sha "
+            f"WHERE dc.deployment_id IN ({ids_sql})",
+            ids_params,
+        )
+        return {pk: (engagement_id, sha) for pk, engagement_id, sha in cursor.fetchall()}
 
 
 def chunks(items: list, size: int):
