@@ -5,22 +5,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('engagements', '0004_assignment_key_person'),
-        ('evidence', '0007_connection_client_wait_states'),
-        ('orgs', '0002_initial'),
-        ('vendors', '0001_initial'),
+        ("engagements", "0004_assignment_key_person"),
+        ("evidence", "0007_connection_client_wait_states"),
+        ("orgs", "0002_initial"),
+        ("vendors", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='review',
-            name='pull_request',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='evidence.pullrequest'),
+            model_name="review",
+            name="pull_request",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="reviews",
+                to="evidence.pullrequest",
+            ),
         ),
         migrations.AddIndex(
-            model_name='review',
-            index=models.Index(fields=['pull_request', 'submitted_at'], name='evidence_re_pull_re_2ed05f_idx'),
+            model_name="review",
+            index=models.Index(
+                fields=["pull_request", "submitted_at"], name="evidence_re_pull_re_2ed05f_idx"
+            ),
         ),
     ]
