@@ -51,17 +51,13 @@ class SampleColumns:
         return cls(ints, ints, ints, ints, np.zeros(0, dtype=np.float64))
 
     @classmethod
-    def from_table(cls, table: np.ndarray, hours_column: int, keep=None) -> SampleColumns:
+    def from_table(cls, table: np.ndarray, hours_column: int) -> SampleColumns:
         """From a float table whose first four columns are rid, eng, vkey, month index: the
         rows whose ``hours_column`` is a duration (not NULL, so NaN; not negative: a clock
-        skew between systems is not a negative duration), and ``keep`` where given."""
+        skew between systems is not a negative duration)."""
         import numpy as np
 
-        hours = table[:, hours_column]
-        mask = hours >= 0  # NaN compares false
-        if keep is not None:
-            mask &= keep
-        picked = table[mask]
+        picked = table[table[:, hours_column] >= 0]  # NaN compares false
         ints = picked[:, :4].astype(np.int64)
         return cls(ints[:, 0], ints[:, 1], ints[:, 2], ints[:, 3], picked[:, hours_column].copy())
 

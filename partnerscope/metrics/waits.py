@@ -15,16 +15,8 @@ from django.db.models import Q
 
 from partnerscope.evidence.models import Connection, WorkItemEvent
 from partnerscope.evidence.patterns import matcher
-from partnerscope.metrics.measures import (
-    Epoch,
-    MonthOf,
-    Sample,
-    Scope,
-    _in_scope,
-    month_value,
-    resolved_items,
-    within,
-)
+from partnerscope.metrics.columns import month_of_index
+from partnerscope.metrics.measures import Epoch, MonthIndex, Sample, Scope, resolved_items, within
 
 STATUS_FIELDS = ("status",)
 # GitHub records one label per event ("label"), GitLab too ("labels"); Jira writes the whole
@@ -53,9 +45,9 @@ def waiting_hours(
     first_status = next((e for e in changes if e[1] in STATUS_FIELDS), None)
     current_status = first_status[2] if first_status else status
     current_labels = {label.lower() for label in labels}
-    for event in reversed(changes):
-        if event[1] in LABEL_FIELDS:
-            current_labels = _undo_label(event, current_labels)
+    for _, field, before, after in reversed(changes):
+        if field in LABEL_FIELDS:
+            current_labels = _relabel(field, after, before, current_labels)  # undone: after → before
     total = 0.0
     since = created
     waiting = waits(current_status, *current_labels)
@@ -64,7 +56,7 @@ def waiting_hours(
         if field in STATUS_FIELDS:
             current_status = after
         else:
-            current_labels = _apply_label((at, field, before, after), current_labels)
+            current_labels = _relabel(field, before, after, current_labels)
         now_waiting = waits(current_status, *current_labels)
         if waiting and not now_waiting:
             total += at - since
@@ -76,26 +68,17 @@ def waiting_hours(
     return total / 3600
 
 
-def _undo_label(event: tuple, after_set: set[str]) -> set[str]:
-    _, field, before, after = event
-    if field == "labels" and " " in before + after:
-        return {label.lower() for label in before.split()}
-    if after and not before:
-        return after_set - {after.lower()}
-    if before and not after:
-        return after_set | {before.lower()}
-    return {label.lower() for label in before.split()}  # Jira: one label replaced by one
-
-
-def _apply_label(event: tuple, before_set: set[str]) -> set[str]:
-    _, field, before, after = event
+def _relabel(field: str, before: str, after: str, labels: set[str]) -> set[str]:
+    """The labels after a change from ``before`` to ``after`` (swap them to undo it): Jira's
+    whole space-separated lists are taken as written, one label added or removed (GitHub,
+    GitLab, Jira's single label) is applied to ``labels``."""
     if field == "labels" and " " in before + after:
         return {label.lower() for label in after.split()}
     if after and not before:
-        return before_set | {after.lower()}
+        return labels | {after.lower()}
     if before and not after:
-        return before_set - {before.lower()}
-    return {label.lower() for label in after.split()}
+        return labels - {before.lower()}
+    return {label.lower() for label in after.split()}  # Jira: one label replaced by one
 
 
 def ticket_wait_samples(organization_id: int, scope: Scope) -> list[Sample]:
@@ -107,17 +90,15 @@ def ticket_wait_samples(organization_id: int, scope: Scope) -> list[Sample]:
     none of them, and this costs two small queries."""
     items = within(resolved_items(organization_id, scope), scope)
     globs = {
-        pk: matcher(Connection(client_wait_states=text).glob_list("client_wait_states"))
-        for pk, text in Connection.objects.filter(organization_id=organization_id).values_list(
-            "id", "client_wait_states"
-        )
+        c.id: matcher(c.glob_list("client_wait_states"))
+        for c in Connection.objects.filter(organization_id=organization_id).only("id", "client_wait_states")
     }
     statuses = set(items.values_list("workflow_status", flat=True).distinct().order_by())
     waiting_statuses = [x for x in statuses if any(waits(x) for waits in globs.values())]
     changes = WorkItemEvent.objects.filter(field__in=STATUS_FIELDS + LABEL_FIELDS)
     candidates = items.filter(
         Q(workflow_status__in=waiting_statuses) | ~Q(labels=[]) | Q(id__in=changes.values("work_item_id"))
-    ).annotate(month=MonthOf("day"), created=Epoch("created_at"), resolved=Epoch("day"))
+    ).annotate(month=MonthIndex("day"), created=Epoch("created_at"), resolved=Epoch("day"))
     rows = list(
         candidates.values_list("rid", "eng", "vkey", "connection_id", "month", "created", "resolved",
                                "workflow_status", "labels")
@@ -134,12 +115,11 @@ def ticket_wait_samples(organization_id: int, scope: Scope) -> list[Sample]:
         events[item].append((at, field, before, after))
     out = []
     for rid, eng, vkey, connection_id, month, created, resolved, status, labels in rows:
-        month = month_value(month)
-        if resolved < created or not _in_scope(scope, month, eng):
+        if resolved < created:  # a clock skew between systems, not a negative duration
             continue
         hours = waiting_hours(
             created, resolved, status, labels or [], events.get(rid, []), globs[connection_id]
         )
         if hours > 0:
-            out.append(Sample(rid, eng, vkey, month, hours))
+            out.append(Sample(rid, eng, vkey, month_of_index(month), hours))
     return out
