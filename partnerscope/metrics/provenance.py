@@ -151,8 +151,7 @@ def evidence_for(value: MetricValue, kpi: Kpi) -> Provenance:
             if name in MEASURES:
                 measure = MEASURES[name]
                 ids = measure.record_ids(org, scope, vkey)
-                unique = sorted(set(ids))
-                count = len(unique) if measure.distinct else len(ids)
+                unique, count = sorted(set(ids)), len(ids)
                 label, description, kind = measure.label, measure.description, measure.record
             else:
                 measure = PYTHON_MEASURES[name]

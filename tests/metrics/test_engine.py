@@ -6,10 +6,13 @@ import datetime
 
 import pytest
 
+from partnerscope.evidence.attribution import attribute_repository
+from partnerscope.evidence.models import Contribution, Repository
 from partnerscope.metrics import engine
 from partnerscope.metrics.measures import MEASURES, Scope
 from partnerscope.metrics.models import CellMeasures, DirtyCell, MetricValue, Score
 from partnerscope.metrics.stats import wilson
+from tests.metrics.conftest import make_commit
 
 MARCH = datetime.date(2024, 3, 1)
 Q1 = datetime.date(2024, 1, 1)
@@ -134,6 +137,27 @@ def test_git_kpis_with_co_authors_bots_and_reverts(computed):
     assert "reverted_commits" not in inhouse  # the reverter is not blamed
     rework = value(computed, "rework_rate")
     assert rework.value == pytest.approx(10 / 60)  # only commits the line pass has seen
+
+
+def test_a_commit_counts_once_per_vendor_whoever_of_its_people_are_that_vendors(evidence):
+    # April 2024: p1 by ana with max as co-author, both Alpha's; p2 by ida (in-house) with ana
+    # and max as co-authors. Alpha has two commits, not four; the in-house team has one.
+    repo_a = Repository.objects.get(engagement=evidence.engagement_a)
+    april = datetime.datetime(2024, 4, 3, 12, tzinfo=datetime.UTC)
+    p1 = make_commit(repo_a, "p1", "ana@alpha.test", "Ana Alpha", april, coauthor=("max@mover.test", "Max Mover"))
+    p2 = make_commit(repo_a, "p2", "ida@acme.test", "Ida", april, coauthor=("ana@alpha.test", "Ana Alpha"))
+    Contribution.objects.create(
+        organization_id=repo_a.organization_id, commit=p2, repository=repo_a, role="co-author",
+        name="Max Mover", email="max@mover.test", authored_date=april.date(),
+    )  # fmt: skip
+    attribute_repository(repo_a)
+    engine.full_recompute(evidence.org.id)
+    april_start = datetime.date(2024, 4, 1)
+    alpha = cell(evidence, vendor_key=evidence.vendor_a.id, start=april_start).measures
+    assert (alpha["commits"], alpha["authored_commits"]) == (2, 1)
+    assert cell(evidence, vendor_key=0, start=april_start).measures["commits"] == 1
+    scope = Scope(start=april_start, end=datetime.date(2024, 5, 1))
+    assert MEASURES["commits"].record_ids(evidence.org.id, scope, evidence.vendor_a.id) == sorted([p1.id, p2.id])
 
 
 def test_ci_failure_rate_counts_finished_runs_not_deployments_nor_bots(computed):
