@@ -268,7 +268,9 @@ class Measure:
         return grouped_cells(organization_id, scope, [self])[self.name]
 
     def record_ids(self, organization_id: int, scope: Scope, vendor_key: int) -> list[int]:
-        return sorted(self._scoped(organization_id, scope).filter(vkey=vendor_key).values_list("rid", flat=True))
+        return sorted(
+            self._scoped(organization_id, scope).filter(vkey=vendor_key).values_list("rid", flat=True)
+        )
 
 
 def grouped_cells(organization_id: int, scope: Scope, measures: list[Measure]) -> dict[str, dict]:

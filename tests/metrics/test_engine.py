@@ -144,7 +144,9 @@ def test_a_commit_counts_once_per_vendor_whoever_of_its_people_are_that_vendors(
     # and max as co-authors. Alpha has two commits, not four; the in-house team has one.
     repo_a = Repository.objects.get(engagement=evidence.engagement_a)
     april = datetime.datetime(2024, 4, 3, 12, tzinfo=datetime.UTC)
-    p1 = make_commit(repo_a, "p1", "ana@alpha.test", "Ana Alpha", april, coauthor=("max@mover.test", "Max Mover"))
+    p1 = make_commit(
+        repo_a, "p1", "ana@alpha.test", "Ana Alpha", april, coauthor=("max@mover.test", "Max Mover")
+    )
     p2 = make_commit(repo_a, "p2", "ida@acme.test", "Ida", april, coauthor=("ana@alpha.test", "Ana Alpha"))
     Contribution.objects.create(
         organization_id=repo_a.organization_id, commit=p2, repository=repo_a, role="co-author",
@@ -157,7 +159,9 @@ def test_a_commit_counts_once_per_vendor_whoever_of_its_people_are_that_vendors(
     assert (alpha["commits"], alpha["authored_commits"]) == (2, 1)
     assert cell(evidence, vendor_key=0, start=april_start).measures["commits"] == 1
     scope = Scope(start=april_start, end=datetime.date(2024, 5, 1))
-    assert MEASURES["commits"].record_ids(evidence.org.id, scope, evidence.vendor_a.id) == sorted([p1.id, p2.id])
+    assert MEASURES["commits"].record_ids(evidence.org.id, scope, evidence.vendor_a.id) == sorted(
+        [p1.id, p2.id]
+    )
 
 
 def test_ci_failure_rate_counts_finished_runs_not_deployments_nor_bots(computed):
