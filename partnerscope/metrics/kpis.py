@@ -10,6 +10,7 @@ rows) are ratios or rates written in the formula language of expressions.py.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from partnerscope.metrics import stats
@@ -192,11 +193,18 @@ def custom_kpi(definition) -> Kpi:
     )
 
 
-def catalogue(organization_id: int) -> dict[str, Kpi]:
-    """Built-in KPIs and the organization's current custom ones."""
+CUSTOM_PREFIX = "custom."  # KpiDefinition.kpi_key: custom KPIs are keyed apart from built-in ones
+
+
+def catalogue(organization_id: int, needed: Iterable[str] | None = None) -> dict[str, Kpi]:
+    """Built-in KPIs and the organization's current custom ones. With ``needed`` (the keys a
+    page shows), the custom definitions are read only when one of those is custom: a scorecard
+    of built-in KPIs makes one query fewer."""
     from partnerscope.metrics.models import KpiDefinition
 
     out = dict(BUILTIN)
+    if needed is not None and not any(key.startswith(CUSTOM_PREFIX) for key in needed):
+        return out
     for definition in KpiDefinition.objects.filter(organization_id=organization_id, is_current=True):
         out[definition.kpi_key] = custom_kpi(definition)
     return out

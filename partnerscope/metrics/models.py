@@ -75,7 +75,9 @@ class KpiDefinition(TenantModel):
 
     @property
     def kpi_key(self) -> str:
-        return f"custom.{self.key}"
+        from partnerscope.metrics.kpis import CUSTOM_PREFIX
+
+        return f"{CUSTOM_PREFIX}{self.key}"
 
 
 class MetricValue(TenantModel):

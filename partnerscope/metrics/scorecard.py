@@ -103,7 +103,7 @@ def build_scorecard(
     engagement_id: int = 0,
 ) -> Scorecard:
     criteria = list(Criterion.objects.filter(template=template))
-    kpis = catalogue(membership.organization_id)
+    kpis = catalogue(membership.organization_id, [c.kpi for c in criteria])
     window = periods.trailing(kind, start, TREND_PERIODS)
     values = (
         MetricValue.objects.visible_to(membership)

@@ -17,7 +17,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from partnerscope.metrics import charts, exports, periods, services
-from partnerscope.metrics.kpis import catalogue
+from partnerscope.metrics.kpis import CUSTOM_PREFIX, catalogue
 from partnerscope.metrics.measures import ALL_MEASURE_NAMES, MEASURES, PYTHON_MEASURES
 from partnerscope.metrics.models import (
     Alert,
@@ -49,9 +49,10 @@ def _period(request, organization_id):
 
 
 def _template(request, membership):
-    templates = ScorecardTemplate.objects.visible_to(membership)
+    """The template asked for (or the default) and all of them, for the selector: one query."""
+    templates = list(ScorecardTemplate.objects.visible_to(membership).order_by("-is_default", "id"))
     uid = request.GET.get("template")
-    template = templates.filter(uid=uid).first() if uid else templates.order_by("-is_default", "id").first()
+    template = next((t for t in templates if t.uid == uid), None) if uid else next(iter(templates), None)
     return template, templates
 
 
@@ -97,10 +98,9 @@ def scorecard(request, org_slug, uid):
     if template is None:
         raise Http404("No scorecard template yet.")
     engagements = (
-        list(vendor.engagements.all().order_by("name"))
-        if not m.is_vendor
-        else list(vendor.engagements.filter(vendor_id=m.vendor_id).order_by("name"))
+        vendor.engagements.all() if not m.is_vendor else vendor.engagements.filter(vendor_id=m.vendor_id)
     )
+    engagements = list(engagements.order_by("name").only("id", "uid", "name"))
     engagement = next((e for e in engagements if e.uid == request.GET.get("engagement")), None)
     card = build_scorecard(m, template, vendor.id, kind, start, engagement.id if engagement else 0)
     for row in card.rows:
@@ -196,11 +196,11 @@ def metric_value(request, org_slug, uid):
 
 
 def _historic_kpi(membership, value):
-    if not value.kpi.startswith("custom."):
+    if not value.kpi.startswith(CUSTOM_PREFIX):
         return None
     definition = (
         KpiDefinition.objects.visible_to(membership)
-        .filter(key=value.kpi.removeprefix("custom."), version=value.version)
+        .filter(key=value.kpi.removeprefix(CUSTOM_PREFIX), version=value.version)
         .first()
     )
     from partnerscope.metrics.kpis import custom_kpi
