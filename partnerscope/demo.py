@@ -612,6 +612,11 @@ def _build(password: str) -> Organization:
                     valid_to=engagement.end_date if end == "end" else day(end),
                     # The contract names the leads and seniors staffed from its start.
                     key_person=bool(employer) and start == "start" and seniority in ("lead", "senior"),
+                    # People who joined later filled a staffing request approved two to five
+                    # weeks before they started (time to staff).
+                    requested_on=day(start) - datetime.timedelta(weeks=2 + len(name) % 4)
+                    if engagement and start != "start"
+                    else None,
                 )
             )
 

@@ -400,6 +400,7 @@ class AssignmentOut(Schema):
     valid_from: datetime.date
     valid_to: datetime.date | None
     key_person: bool
+    requested_on: datetime.date | None = Field(description="The day the staffing request was approved")
     is_current: bool
 
 
@@ -414,6 +415,10 @@ class AssignmentIn(In):
     valid_from: datetime.date
     valid_to: datetime.date | None = None
     key_person: bool = Field(False, description="Named in the contract as key personnel")
+    requested_on: datetime.date | None = Field(
+        None,
+        description="The day the client approved the staffing request this assignment fills (time to staff)",
+    )
 
 
 AssignmentPatch = patch_of(AssignmentIn, "AssignmentPatch")

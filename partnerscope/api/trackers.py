@@ -21,6 +21,7 @@ from partnerscope.evidence import connector_services as services
 from partnerscope.evidence.models import Connection, ConnectorRun, Deployment, Incident, PullRequest, WorkItem
 from partnerscope.evidence.models.tracker import (
     DEFAULT_CLIENT_WAIT,
+    DEFAULT_FOUND_IN_PRODUCTION,
     DEFAULT_HOTFIX,
     DEFAULT_INCIDENT_LABELS,
     DEFAULT_PRODUCTION,
@@ -48,6 +49,7 @@ class ConnectionOut(Schema):
     incident_labels: str
     hotfix_refs: str
     client_wait_states: str
+    found_in_production_labels: str
     allow_private_host: bool
     status: str
     last_synced_at: datetime.datetime | None
@@ -75,6 +77,9 @@ class ConnectionIn(s.In):
     hotfix_refs: str = Field(DEFAULT_HOTFIX, description="Branch names of hotfix deployments")
     client_wait_states: str = Field(
         DEFAULT_CLIENT_WAIT, description="Statuses or labels that mean a work item waits for the client"
+    )
+    found_in_production_labels: str = Field(
+        DEFAULT_FOUND_IN_PRODUCTION, description="Labels that mean a bug was found in production (escaped)"
     )
     allow_private_host: bool = Field(False, description="Allow a server on a private address (owners only)")
 
@@ -163,6 +168,7 @@ class WorkItemOut(AttributedOut):
     sprint: str
     labels: list[str]
     is_incident: bool
+    found_in_production: bool
 
 
 class DeploymentOut(AttributedOut):

@@ -57,9 +57,10 @@ class AssignmentForm(ScopedModelForm):
             "valid_from",
             "valid_to",
             "key_person",
+            "requested_on",
         ]
-        labels = {"vendor": "Employer (empty = in-house)"}
-        widgets = date_widgets("valid_from", "valid_to")
+        labels = {"vendor": "Employer (empty = in-house)", "requested_on": "Staffing request approved on"}
+        widgets = date_widgets("valid_from", "valid_to", "requested_on")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -181,6 +181,12 @@ class Assignment(TenantModel):
     key_person = models.BooleanField(
         default=False, help_text="Named in the contract as key personnel (key-person retention counts them)"
     )
+    requested_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The day the client approved the staffing request this assignment fills (time to staff "
+        "counts business days from it to the person's first merged change)",
+    )
 
     vendor_q = staticmethod(lambda vendor_id: models.Q(vendor_id=vendor_id))
 

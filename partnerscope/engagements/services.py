@@ -28,6 +28,8 @@ def _assignment_rules(a: Assignment) -> None:
             errors["valid_from"] = f"Starts before the engagement does ({engagement.start_date.isoformat()})."
         elif engagement.end_date and (a.valid_to is None or a.valid_to > engagement.end_date):
             errors["valid_to"] = f"Must end by the engagement's end date ({engagement.end_date.isoformat()})."
+    if a.requested_on is not None and a.requested_on > a.valid_from:
+        errors["requested_on"] = "The staffing request is approved before the assignment starts, not after."
     if errors:
         raise ValidationError(errors)
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from partnerscope.evidence.connectors.secrets import encrypt_token, token_hint
+from partnerscope.evidence.connectors.store import found_in_production_matcher
 from partnerscope.evidence.connectors.urlguard import UnsafeURL, check_url
 from partnerscope.evidence.models import Connection, ConnectorRun, WorkItem
 from partnerscope.evidence.runs import cancel_run, queue_run
@@ -83,7 +84,31 @@ def save_connection(*, membership, instance: Connection, token: str = "", remote
         if old is not None and not other_project and old.client_wait_states != instance.client_wait_states:
             # The ticket client wait is read with these globs: the items' months change.
             mark_rows(WorkItem.objects.filter(connection=instance, resolved_at__isnull=False))
+        if (
+            old is not None
+            and not other_project
+            and (old.found_in_production_labels != instance.found_in_production_labels)
+        ):
+            rederive_found_in_production(instance)
         return saved
+
+
+def rederive_found_in_production(connection: Connection) -> int:
+    """Apply a changed "found in production" list to the items already stored: the items whose
+    flag flips are updated and their months marked for the recompute. Returns how many."""
+    found = found_in_production_matcher(connection)
+    flips = {True: [], False: []}
+    items = WorkItem.objects.filter(connection=connection).values_list("id", "labels", "found_in_production")
+    for pk, labels, flagged in items.iterator(chunk_size=5000):
+        now = bool(found(*labels))
+        if now != flagged:
+            flips[now].append(pk)
+    for flag, ids in flips.items():
+        for start in range(0, len(ids), 5000):
+            chunk = WorkItem.objects.filter(id__in=ids[start : start + 5000])
+            mark_rows(chunk)
+            chunk.update(found_in_production=flag)
+    return len(flips[True]) + len(flips[False])
 
 
 def _forget_records(connection: Connection) -> None:

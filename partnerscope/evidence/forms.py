@@ -73,13 +73,15 @@ class ConnectionForm(ScopedModelForm):
         model = Connection
         fields = [
             "engagement", "name", "kind", "base_url", "project", "account_email", "production_environments",
-            "incident_labels", "hotfix_refs", "client_wait_states", "allow_private_host",
+            "incident_labels", "hotfix_refs", "client_wait_states", "found_in_production_labels",
+            "allow_private_host",
         ]  # fmt: skip
         widgets = {
             "production_environments": forms.Textarea(attrs={"rows": 4}),
             "incident_labels": forms.Textarea(attrs={"rows": 4}),
             "hotfix_refs": forms.Textarea(attrs={"rows": 3}),
             "client_wait_states": forms.Textarea(attrs={"rows": 4}),
+            "found_in_production_labels": forms.Textarea(attrs={"rows": 4}),
         }
 
     def __init__(self, *args, **kwargs):

@@ -76,7 +76,7 @@ READS = {
     "lead_time": {"deployments", "prs"}, "deploy_time": {"deployments", "prs"}, "pickup_time": {"prs"},
     "review_time": {"prs"}, "client_wait": {"prs"}, "coding_time": {"prs"}, "issue_lead_time": {"items"},
     "ticket_client_wait": {"items"},
-    "recovery_time": {"incidents", "deployments", "git", "prs"},
+    "recovery_time": {"incidents", "deployments", "git", "prs"}, "time_to_staff": {"prs", "roster"},
 }  # fmt: skip
 
 

@@ -35,7 +35,7 @@ class Kpi:
     name: str
     version: int
     kind: str  # rate | ratio | duration
-    unit: str  # "%", "hours", "days", "per week", "per FTE-month", "% a year"
+    unit: str  # "%", "hours", "days", "business days", "per week", "per FTE-month", "% a year"
     direction: int  # +1 higher is better, -1 lower is better
     description: str
     source: str = ""
@@ -53,7 +53,7 @@ class Kpi:
         """Stored values are fractions and hours; pages show percentages and days."""
         if self.unit in ("%", "% a year"):
             return 100.0
-        if self.unit == "days":
+        if self.unit in ("days", "business days"):
             return 1 / 24
         return 1.0
 
@@ -135,6 +135,10 @@ BUILTIN: dict[str, Kpi] = {
             "Bugs reported in the period and assigned to vendor staff ÷ thousands of lines changed by "
             "vendor-authored commits", "METRICS.md", formula="bugs / changed_lines * 1000",
             sample_measure="authored_commits", group="Quality"),
+        Kpi("defect_escape_rate", "Defect escape rate", 1, "rate", "%", -1,
+            "Bugs found in production (a label of the connection's \"found in production\" list) ÷ bugs "
+            "reported, both assigned to vendor staff", "METRICS.md (needs a \"found in\" label mapping)",
+            numerator="escaped_bugs", denominator="bugs", group="Quality"),
         Kpi("bugs_per_merged_pr", "Bugs per merged PR", 1, "ratio", "per merged PR", -1,
             "Bugs reported in the period and assigned to vendor staff ÷ merged vendor PRs", "METRICS.md",
             formula="bugs / merged_prs", sample_measure="merged_prs", group="Quality"),
@@ -164,6 +168,10 @@ BUILTIN: dict[str, Kpi] = {
             "People leaving this engagement ÷ people assigned, annualised (≤ 5 % good, > 20 % unhealthy)",
             "METRICS.md", formula="leavers / headcount * 12 / months", sample_measure="headcount",
             group="Expertise"),
+        Kpi("time_to_staff", "Time to staff", 1, "duration", "business days", -1,
+            "Median of business days from the approval of a staffing request (the roster's \"staffing request "
+            "approved on\") to the person's first merged PR on the engagement, in the month of that PR",
+            "METRICS.md", duration="time_to_staff", min_sample=1, group="Expertise"),
         Kpi("key_person_retention", "Key-person retention", 1, "ratio", "%", 1,
             "Key people (named in the contract: the roster's key-person flag) who did not leave this "
             "engagement in the period ÷ key people assigned in it", "METRICS.md",

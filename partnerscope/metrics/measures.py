@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+import numpy
 from django.db import connection
 from django.db.models import (
     BigIntegerField,
@@ -551,6 +552,10 @@ def _bug(organization_id: int, scope: Scope = EVERYTHING) -> Q:
     return condition
 
 
+def _escaped_bug(organization_id: int, scope: Scope = EVERYTHING) -> Q:
+    return _bug(organization_id, scope) & Q(found_in_production=True)
+
+
 # --- CI runs -----------------------------------------------------------------------------------
 
 
@@ -607,6 +612,9 @@ MEASURES: dict[str, Measure] = {
                 "work_item", resolved_items),
         Measure("bugs", "Bugs reported", "Work items of type bug or defect reported in the period, assigned to "
                 "vendor staff", "work_item", reported_items, _bug),
+        Measure("escaped_bugs", "Bugs found in production",
+                "Bugs reported in the period and assigned to vendor staff that carry a \"found in production\" "
+                "label of the connection's list", "work_item", reported_items, _escaped_bug),
         Measure("ci_runs", "CI runs", "Finished CI runs (workflow runs, pipelines) triggered by vendor staff",
                 "deployment", ci_runs),
         Measure("failed_ci_runs", "Failed CI runs", "Of those, runs that failed", "deployment", ci_runs,
@@ -1090,6 +1098,42 @@ def recovery_time_samples(organization_id: int, scope: Scope) -> list[Sample]:
     return out
 
 
+def time_to_staff_samples(organization_id: int, scope: Scope) -> list[Sample]:
+    """Business days from the approval of the staffing request an assignment fills
+    (``Assignment.requested_on``) to the person's first PR on the engagement merged after it, for
+    the assignment's vendor (0: an in-house hire), in the month of that merge. An assignment
+    that ended before the person merged anything has no sample. Weekends are not business days;
+    public holidays are not known here.
+
+    A PR stored later with an earlier merge moves the sample to an earlier month: the new PR's
+    month is marked, the month it leaves waits for the next full recompute."""
+    first = (
+        PullRequest.objects.filter(
+            person_id=OuterRef("person_id"), connection__engagement_id=OuterRef("engagement_id"),
+            status__in=ATTRIBUTED, is_bot=False, merged_at__gte=OuterRef("requested_on"),
+        )
+        .order_by("merged_at", "id")
+    )  # fmt: skip
+    assignments = Assignment.objects.filter(
+        organization_id=organization_id, requested_on__isnull=False, engagement__isnull=False
+    )
+    if scope.engagement_ids is not None:
+        assignments = assignments.filter(engagement_id__in=scope.engagement_ids)
+    rows = assignments.annotate(
+        pr=Subquery(first.values("id")[:1]), merged=Subquery(first.values("merged_at")[:1])
+    ).values_list("engagement_id", "vendor_id", "requested_on", "valid_to", "pr", "merged")
+    out = []
+    for eng, vendor_id, requested_on, valid_to, pr, merged in rows:
+        if pr is None:
+            continue
+        month, merged_on = _month(merged), merged.astimezone(datetime.UTC).date()
+        if (valid_to is not None and merged_on > valid_to) or not _in_scope(scope, month, eng):
+            continue
+        days = int(numpy.busday_count(requested_on, merged_on))
+        out.append(Sample(pr, eng, vendor_id or 0, month, days * 24.0))  # stored in hours, as every duration
+    return out
+
+
 def ticket_wait_samples(organization_id: int, scope: Scope) -> list[Sample]:
     from partnerscope.metrics.waits import ticket_wait_samples as read  # waits builds on this module
 
@@ -1130,6 +1174,9 @@ DURATIONS: dict[str, Duration] = {
                  _single("ticket_client_wait", ticket_wait_samples)),
         Duration("recovery_time", "Failed deployment recovery time",
                  "Incident resolved − failed deployment finished", "incident", _single("recovery_time", recovery_time_samples)),
+        Duration("time_to_staff", "Time to staff",
+                 "Staffing request approved → the person's first merged PR on the engagement (business days)",
+                 "pull_request", _single("time_to_staff", time_to_staff_samples)),
     ]
 }  # fmt: skip
 

@@ -39,7 +39,7 @@ class EvidenceRecord:
     when: object
     actor: str
     attribution: str
-    hours: float | None = None
+    duration: float | None = None  # a duration KPI's sample, in the KPI's unit (hours or days)
 
 
 @dataclass
@@ -73,7 +73,7 @@ def _attribution(status: str, person, vendor) -> str:
     return status or "not attributed yet"
 
 
-def _records(kind: str, ids: list[int], hours: dict[int, float] | None = None) -> list[EvidenceRecord]:
+def _records(kind: str, ids: list[int], durations: dict[int, float] | None = None) -> list[EvidenceRecord]:
     ids = ids[:MAX_LISTED]
     out = []
     if kind == "commit":
@@ -111,7 +111,7 @@ def _records(kind: str, ids: list[int], hours: dict[int, float] | None = None) -
                 EvidenceRecord(
                     f"{row.connection.name}: {row}", row.url, when, row.actor,
                     _attribution(row.status, row.person, row.vendor),
-                    hours.get(row.id) if hours else None,
+                    durations.get(row.id) if durations else None,
                 )
             )  # fmt: skip
         return out
@@ -134,10 +134,10 @@ def evidence_for(value: MetricValue, kpi: Kpi) -> Provenance:
         duration = DURATIONS[kpi.duration]
         samples = [x for x in duration.samples(org, scope) if x.vkey == vkey]
         ids = [x.rid for x in samples]
-        hours = {x.rid: x.hours for x in samples}
+        shown = {x.rid: x.hours * kpi.scale for x in samples}
         groups.append(
             EvidenceGroup(duration.name, duration.label, duration.description, len(samples),
-                          _records(duration.record, sorted(set(ids)), hours))
+                          _records(duration.record, sorted(set(ids)), shown))
         )  # fmt: skip
         n, s, h = len(ids), sum(ids), sum(i * HASH_MULTIPLIER % HASH_PRIME for i in ids)
     else:

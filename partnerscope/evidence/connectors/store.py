@@ -22,6 +22,7 @@ from partnerscope.evidence.models import (
     WorkItem,
     WorkItemEvent,
 )
+from partnerscope.evidence.patterns import matcher
 
 PR_FIELDS = ["title", "url", "state", "draft", "created_at", "updated_at", "ready_at", "first_commit_at", "merged_at", "closed_at", "merge_commit_sha", "additions", "deletions", "changed_files", "commit_count", "labels"]  # fmt: skip
 REVIEW_FIELDS = ["state", "is_comment", "submitted_at", "comment_count"]
@@ -115,15 +116,22 @@ def store_pull_requests(connection: Connection, rows: list[dict]) -> int:
     return len(rows)
 
 
+def found_in_production_matcher(connection: Connection):
+    """True for labels that say a bug was found in production (the connection's list)."""
+    return matcher(connection.glob_list("found_in_production_labels"))
+
+
 def store_work_items(connection: Connection, rows: list[dict]) -> int:
     if not rows:
         return 0
     org = connection.organization_id
+    found_in_production = found_in_production_matcher(connection)
     with transaction.atomic():
         WorkItem.objects.bulk_create(
             [
                 WorkItem(
                     key=r["key"][:100],
+                    found_in_production=bool(found_in_production(*r["labels"])),
                     **_fit(WorkItem, {f: r[f] for f in ITEM_FIELDS}),
                     **_actor(connection, r),
                 )
@@ -131,7 +139,7 @@ def store_work_items(connection: Connection, rows: list[dict]) -> int:
             ],
             update_conflicts=True,
             unique_fields=["connection", "key"],
-            update_fields=ITEM_FIELDS + ACTOR_FIELDS,
+            update_fields=[*ITEM_FIELDS, "found_in_production", *ACTOR_FIELDS],
         )
         ids = _ids(WorkItem, connection, "key", (r["key"] for r in rows))
         WorkItemEvent.objects.filter(

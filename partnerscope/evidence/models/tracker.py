@@ -19,6 +19,12 @@ DEFAULT_INCIDENT_LABELS = "incident\nsev1\nsev2\nsev-1\nsev-2\noutage\nIncident"
 DEFAULT_HOTFIX = "hotfix/*\nhotfix-*\nhotfix"
 # Statuses and labels that say a work item waits for the client (Jira Service Management's
 # "Waiting for customer", a label on GitHub or GitLab).
+# Labels that say a bug was found in production: it escaped testing (defect escape rate).
+DEFAULT_FOUND_IN_PRODUCTION = (
+    "found-in:prod*\nfound-in::prod*\nfound-in-prod*\nfound in prod*\nenv:prod*\nenv::prod*\n"
+    "environment:prod*\nproduction\nprod\nproduction bug\nproduction-bug\nescaped\nescaped defect\n"
+    "escaped-defect"
+)
 DEFAULT_CLIENT_WAIT = (
     "waiting for customer\nwaiting for client\nwaiting on customer\nwaiting on client\nawaiting customer\n"
     "awaiting client\nwaiting-for-client\nawaiting-client\nwaiting-for-customer\nblocked by client"
@@ -79,6 +85,11 @@ class Connection(TenantModel):
         default=DEFAULT_CLIENT_WAIT,
         blank=True,
         help_text="Statuses or labels that mean a work item waits for the client, one glob a line",
+    )
+    found_in_production_labels = models.TextField(
+        default=DEFAULT_FOUND_IN_PRODUCTION,
+        blank=True,
+        help_text="Labels that mean a bug was found in production (it escaped testing), one glob a line",
     )
     allow_private_host = models.BooleanField(
         default=False,
@@ -277,6 +288,9 @@ class WorkItem(Attributed):
     # Pull request numbers and commit shas the item links to.
     links = models.JSONField(default=list, blank=True)
     is_incident = models.BooleanField(default=False)
+    # A label of the connection's "found in production" list: for a bug, an escaped defect.
+    # Derived when stored (and again when the list changes) so the engine counts it in SQL.
+    found_in_production = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]
