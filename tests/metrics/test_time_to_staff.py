@@ -61,7 +61,8 @@ def test_business_days_from_the_request_to_the_first_merged_pr(evidence):
     # Max merges his first PR on Beta's project on Wednesday 2024-07-10: the incremental
     # recompute finds 18 business days for Beta in July.
     save_roster_record(
-        membership=evidence.owner_m, instance=Identity(person=evidence.mover, kind="github", value="max-mover")
+        membership=evidence.owner_m,
+        instance=Identity(person=evidence.mover, kind="github", value="max-mover"),
     )
     beta = Connection.objects.get(engagement=evidence.engagement_b)
     created = datetime.datetime(2024, 7, 9, 9, tzinfo=UTC)
