@@ -673,10 +673,8 @@ def production_deployments(organization_id: int, scope: Scope) -> QuerySet:
     return qs
 
 
-# The changes behind shipped shas are looked up by index probes (a sha per repository of the
-# deployment's engagement) up to this many probes; beyond it (a full recompute) one scan of the
-# tables is cheaper. SHA_LIMIT keeps the lists under SQLite's 32,766 bound parameters.
-PROBE_LIMIT = 500_000
+# Deployments looked up by id in a list up to this many (a list keeps SQLite under its 32,766
+# bound parameters); more are read through the query that selects them.
 SHA_LIMIT = 20_000
 
 
@@ -716,87 +714,43 @@ def deployment_vendors(organization_id: int, deployments: QuerySet) -> dict[int,
 
 
 def _deployment_vendors(organization_id: int, deployments: QuerySet) -> dict[int, set[int]]:
-    shipped = list(
-        DeploymentCommit.objects.filter(deployment_id__in=deployments.values("id")).values_list(
-            "deployment_id", "sha", "deployment__connection__engagement_id"
-        )
-    )
-    by_engagement = defaultdict(set)
-    for _, sha, engagement_id in shipped:
-        by_engagement[engagement_id].add(sha)
-    repositories = defaultdict(list)
-    for repository_id, engagement_id in Repository.objects.filter(
-        organization_id=organization_id, engagement_id__in=[e for e in by_engagement if e is not None]
-    ).values_list("id", "engagement_id"):
-        repositories[engagement_id].append(repository_id)
-    shas = {sha for _, sha, _ in shipped}
-    probes = sum(len(s) * len(repositories[e]) for e, s in by_engagement.items())
-    prs = PullRequest.objects.filter(organization_id=organization_id, status__in=ATTRIBUTED, is_bot=False)
-    by_pr: dict[str, set[int]] = defaultdict(set)  # sha -> vendor keys
-    by_commit: dict[tuple, set[int]] = defaultdict(set)  # (engagement, sha) -> vendor keys
-    if probes <= PROBE_LIMIT:
-        # Index probes: (organization, merge_commit_sha) for pull requests, the unique
-        # (repository, sha) for commits, a sha per repository of the deployment's engagement;
-        # in lists of at most SHA_LIMIT (the failed deployments of a full recompute ship some
-        # 26,000 shas: probing them took 0.3 s where scanning every contribution took 2.6 s).
-        for batch in chunks(sorted(shas), SHA_LIMIT):
-            for sha, vkey in (
-                prs.filter(merge_commit_sha__in=batch)
-                .annotate(vkey=_vkey())
-                .values_list("merge_commit_sha", "vkey")
-            ):
-                by_pr[sha].add(vkey)
-        commits = _shipped_commits(deployments)
-        # The commits are this organization's (its repositories, read above): no organization
-        # filter here, which would lead the planner to scan every contribution instead.
-        for batch in chunks(list(commits), SHA_LIMIT):
-            contributions = Contribution.objects.filter(
-                commit_id__in=batch, status__in=ATTRIBUTED, is_bot=False
-            )
-            for commit_id, vkey in contributions.annotate(vkey=_vkey()).values_list("commit_id", "vkey"):
-                by_commit[commits[commit_id]].add(vkey)
-    else:
-        # A full recompute ships most shas: one scan of each table beats that many probes.
-        shipped_shas = DeploymentCommit.objects.filter(deployment_id__in=deployments.values("id")).values(
-            "sha"
-        )
-        prs = prs.filter(merge_commit_sha__in=shipped_shas)
-        contributions = of_organization(Contribution.objects.all(), organization_id, EVERYTHING).filter(
-            status__in=ATTRIBUTED, is_bot=False, commit__sha__in=shipped_shas
-        )
-        for engagement_id, sha, vkey in contributions.annotate(vkey=_vkey()).values_list(
-            "repository__engagement_id", "commit__sha", "vkey"
-        ):
-            by_commit[(engagement_id, sha)].add(vkey)
-        for sha, vkey in prs.annotate(vkey=_vkey()).values_list("merge_commit_sha", "vkey"):
-            by_pr[sha].add(vkey)
-    out: dict[int, set[int]] = defaultdict(set)
-    for deployment_id, sha, engagement_id in shipped:
-        out[deployment_id] |= by_pr.get(sha, set()) | by_commit.get((engagement_id, sha), set())
-    return out
-
-
-def _shipped_commits(deployments: QuerySet) -> dict[int, tuple[int, str]]:
-    """Commit id -> (engagement, sha) for the shas the deployments shipped, found in the
-    repositories of each deployment's engagement: one join probing the unique (repository,
-    sha) index. (One query per engagement cost PostgreSQL 5 ms each, 0.45 s for the eighty of
-    the large benchmark's month; one OR of them all made it scan every commit.)"""
+    """Two joins from the shipped shas, each giving distinct (deployment, vendor key) pairs: the
+    database probes the (organization, merge_commit_sha) index of pull requests, and the unique
+    (repository, sha) of commits in the repositories of the deployment's engagement, then their
+    contributions. Python sees a few rows per deployment instead of every shipped sha (338,000
+    rows at the large benchmark, whose sets cost more than the probes)."""
     ids_sql, ids_params = deployments.values("id").query.sql_with_params()
-    tables = {
+    t = {
         m: connection.ops.quote_name(m._meta.db_table)
-        for m in (DeploymentCommit, Deployment, Connection, Repository, Commit)
+        for m in (DeploymentCommit, Deployment, Connection, Repository, Commit, Contribution, PullRequest)
     }
+    attributed = list(ATTRIBUTED)
+    # SQLite keeps the tables of a CROSS JOIN in the order written: from the shipped shas out.
+    # Without statistics it would otherwise walk every pull request and probe the shas.
+    join = "CROSS JOIN" if connection.vendor == "sqlite" else "JOIN"
+    out: dict[int, set[int]] = defaultdict(set)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT DISTINCT c.id, r.engagement_id, c.sha FROM {tables[DeploymentCommit]} dc "  # noqa: S608 - model tables
-            f"JOIN {tables[Deployment]} d ON d.id = dc.deployment_id "
-            f"JOIN {tables[Connection]} conn ON conn.id = d.connection_id "
-            f"JOIN {tables[Repository]} r ON r.engagement_id = conn.engagement_id "
-            f"JOIN {tables[Commit]} c ON c.repository_id = r.id AND c.sha = dc.sha "
-            f"WHERE dc.deployment_id IN ({ids_sql})",
-            ids_params,
+            f"SELECT DISTINCT dc.deployment_id, COALESCE(pr.vendor_id, 0) FROM {t[DeploymentCommit]} dc "  # noqa: S608 - model tables
+            f"{join} {t[PullRequest]} pr ON pr.organization_id = %s AND pr.merge_commit_sha = dc.sha "
+            f"WHERE dc.deployment_id IN ({ids_sql}) AND pr.status IN (%s, %s) AND pr.is_bot = %s",
+            [organization_id, *ids_params, *attributed, False],
         )
-        return {pk: (engagement_id, sha) for pk, engagement_id, sha in cursor.fetchall()}
+        for deployment_id, vkey in cursor.fetchall():
+            out[deployment_id].add(vkey)
+        cursor.execute(
+            f"SELECT DISTINCT dc.deployment_id, COALESCE(co.vendor_id, 0) FROM {t[DeploymentCommit]} dc "  # noqa: S608 - model tables
+            f"{join} {t[Deployment]} d ON d.id = dc.deployment_id "
+            f"{join} {t[Connection]} conn ON conn.id = d.connection_id "
+            f"{join} {t[Repository]} r ON r.engagement_id = conn.engagement_id "
+            f"{join} {t[Commit]} c ON c.repository_id = r.id AND c.sha = dc.sha "
+            f"{join} {t[Contribution]} co ON co.commit_id = c.id "
+            f"WHERE dc.deployment_id IN ({ids_sql}) AND co.status IN (%s, %s) AND co.is_bot = %s",
+            [*ids_params, *attributed, False],
+        )
+        for deployment_id, vkey in cursor.fetchall():
+            out[deployment_id].add(vkey)
+    return out
 
 
 def chunks(items: list, size: int):

@@ -539,14 +539,11 @@ def test_a_recompute_whose_worker_died_does_not_block_the_next(world):
     assert run.status == MetricsRun.Status.QUEUED
 
 
-@pytest.mark.parametrize("probe_limit", [500_000, 0])
-def test_deployments_find_their_vendors_by_index_probe_and_by_scan_alike(evidence, monkeypatch, probe_limit):
+def test_a_deployment_finds_its_vendor_from_a_commit_without_a_pr(evidence):
     # A deployment in April ships ana's direct commit a1 (no PR): the vendor comes from the
-    # commit's contribution. Small scopes look shas up by index, large ones by a scan.
+    # commit's contribution.
     from partnerscope.evidence.models import Connection, Deployment, DeploymentCommit
-    from partnerscope.metrics import measures
 
-    monkeypatch.setattr(measures, "PROBE_LIMIT", probe_limit)
     connection = Connection.objects.get(engagement=evidence.engagement_a)
     april = datetime.datetime(2024, 4, 3, tzinfo=datetime.UTC)
     deployment = Deployment.objects.create(
