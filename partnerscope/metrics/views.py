@@ -286,7 +286,7 @@ def compare(request, org_slug):
     context = {
         "section": SECTION, "comparison": comparison, "charts": charts_svg,
         "rows": _comparison_rows(comparison, org_slug), "kinds": periods.KINDS, "kind": kind,
-        "label": periods.label(kind, start), "all_kpis": kpis, "chosen": chosen,
+        "label": periods.label(kind, start), "kpi_options": _kpi_options(kpis, chosen),
     }  # fmt: skip
     return render(request, "metrics/compare.html", context)
 
@@ -347,10 +347,10 @@ def _scorecard_rows(card, org_slug: str) -> list[str]:
 NO_DATA_CELL = mark_safe('<td class="num"><span class="muted">no data</span></td>')  # noqa: S308 - a constant
 
 
-def _comparison_rows(comparison, org_slug: str) -> list[dict]:
-    """One row per vendor (and the baseline), one cell per KPI, each cell's HTML built here: a
-    page of sixty vendors holds hundreds of cells, and per-cell template tags, URL reversals and
-    escaping were most of its cost."""
+def _comparison_rows(comparison, org_slug: str) -> str:
+    """The table's rows, one per vendor (and the baseline), one cell per KPI, as HTML built here:
+    a page of sixty vendors holds hundreds of cells, and per-cell template tags, URL reversals
+    and escaping were most of its cost. Vendor names are escaped."""
     value_url = reverse("metric_value", args=[org_slug, "uid"]).removesuffix("uid/")
     rows = []
     for key, name in comparison.columns:
@@ -374,10 +374,24 @@ def _comparison_rows(comparison, org_slug: str) -> list[dict]:
                 )
             )
         fte = comparison.fte.get(key)
-        # One string per row: hundreds of cells rendered one by one by the template cost more.
-        rows.append({"name": name, "baseline": key == 0, "fte": f"{fte:.1f}" if fte else "—",
-                     "cells": mark_safe("".join(cells))})  # noqa: S308 - each cell is safe, see above  # fmt: skip
-    return rows
+        opening = '<tr class="baseline">' if key == 0 else "<tr>"
+        shown_fte = f"{fte:.1f}" if fte else "—"
+        rows.append(
+            f'{opening}<td><strong>{escape(name)}</strong></td><td class="num muted">{shown_fte}</td>'
+            + "".join(cells)
+            + "</tr>\n"
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - names escaped, each cell safe (see above)
+
+
+def _kpi_options(kpis: dict, chosen: list[str]) -> str:
+    """The KPI picker's options (every KPI of the catalogue), escaped, as one string."""
+    return mark_safe(  # noqa: S308 - keys and names escaped
+        "".join(
+            f'<option value="{escape(k.key)}"{" selected" if k.key in chosen else ""}>{escape(k.name)}</option>'
+            for k in kpis.values()
+        )
+    )
 
 
 @requires(Perm.VIEW)
