@@ -60,7 +60,7 @@ from partnerscope.evidence.models import (
     Review,
     WorkItem,
 )
-from partnerscope.metrics.columns import SampleColumns, fetch_rows, fetch_table, month_index, month_of_index
+from partnerscope.metrics.columns import SampleColumns, fetch_rows, fetch_table, month_of_index
 from partnerscope.metrics.periods import add_months, month_start
 
 ATTRIBUTED = ("vendor", "inhouse")
@@ -913,7 +913,7 @@ def _first_deploys(organization_id: int, scope: Scope) -> QuerySet:
         )
     done = Coalesce("deployment__finished_at", "deployment__created_at")
     rows = rows.values("sha").annotate(
-        first=Min(done), first_epoch=Min(Epoch(done)), month=MonthOf(Min(done))
+        first=Min(done), first_epoch=Min(Epoch(done)), month=MonthIndex(Min(done))
     )
     if scope.start:
         rows = rows.filter(first__gte=_aware(scope.start))
@@ -932,10 +932,8 @@ def deployed_samples(organization_id: int, scope: Scope) -> dict[str, SampleColu
     import numpy as np
 
     first_deploy = {
-        sha: (first, month_index(month_value(month)))
-        for sha, first, month in _first_deploys(organization_id, scope).values_list(
-            "sha", "first_epoch", "month"
-        )
+        sha: (first, month)
+        for sha, first, month in fetch_rows(_first_deploys(organization_id, scope), ["sha", "first_epoch", "month"])
     }
     if not first_deploy:
         return {"lead_time": SampleColumns.empty(), "deploy_time": SampleColumns.empty()}
