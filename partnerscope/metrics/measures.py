@@ -933,7 +933,9 @@ def deployed_samples(organization_id: int, scope: Scope) -> dict[str, SampleColu
 
     first_deploy = {
         sha: (first, month)
-        for sha, first, month in fetch_rows(_first_deploys(organization_id, scope), ["sha", "first_epoch", "month"])
+        for sha, first, month in fetch_rows(
+            _first_deploys(organization_id, scope), ["sha", "first_epoch", "month"]
+        )
     }
     if not first_deploy:
         return {"lead_time": SampleColumns.empty(), "deploy_time": SampleColumns.empty()}
