@@ -10,6 +10,7 @@ data has no score, never 0 and never 100.
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from partnerscope.metrics import periods
 from partnerscope.metrics.bulk import upsert
+from partnerscope.metrics.columns import fetch_rows
 from partnerscope.metrics.kpis import catalogue
 from partnerscope.metrics.measures import EVERYTHING, Scope
 from partnerscope.metrics.models import Alert, Criterion, MetricValue, Score, ScorecardTemplate
@@ -39,10 +41,17 @@ def points(value: float, direction: int, target: float, threshold: float) -> flo
     return 100.0 * (threshold - value) / (threshold - target)
 
 
-def standing_of(score: float | None, bands: list[dict]) -> tuple[str, int | None]:
+def ranked_bands(bands: list[dict]) -> list[dict]:
+    """Bands from the highest minimum down: the order standings are looked up in."""
+    return sorted(bands, key=lambda b: -b["min"])
+
+
+def standing_of(score: float | None, bands: list[dict], *, ranked: bool = False) -> tuple[str, int | None]:
+    """The highest band the score reaches and its rank. ``ranked``: the bands are already in
+    ranked_bands order (a recompute scores thousands of cells with one template's bands)."""
     if score is None:
         return "", None
-    for rank, band in enumerate(sorted(bands, key=lambda b: -b["min"])):
+    for rank, band in enumerate(bands if ranked else ranked_bands(bands)):
         if score >= band["min"]:
             return band["name"], rank
     return "", None
@@ -69,7 +78,9 @@ class ScoreResult:
     rows: list[CriterionResult] = field(default_factory=list)
 
 
-def score_cell(criteria: list[Criterion], values: dict[str, MetricValue], kpis: dict, bands) -> ScoreResult:
+def score_cell(
+    criteria: list[Criterion], values: dict[str, MetricValue], kpis: dict, bands, *, ranked: bool = False
+) -> ScoreResult:
     rows, total, weights, sample = [], 0.0, 0, 0
     for criterion in criteria:
         value = values.get(criterion.kpi)
@@ -95,7 +106,7 @@ def score_cell(criteria: list[Criterion], values: dict[str, MetricValue], kpis: 
             sample += value.sample
         rows.append(row)
     score = total / weights if weights else None
-    standing, rank = standing_of(score, bands)
+    standing, rank = standing_of(score, bands, ranked=ranked)
     return ScoreResult(score, standing, rank, weights, sample, rows)
 
 
@@ -137,14 +148,25 @@ def rescore(organization_id: int, scope: Scope = EVERYTHING, cells: Q | None = N
         if cells is not None:
             values = values.filter(cells)
         named_cells: dict[tuple, dict[str, StoredValue]] = defaultdict(dict)
-        for eng_key, vkey, kind, start, *stored in values.values_list(
-            "engagement_key", "vendor_key", "period_kind", "period_start", "kpi", "value", "status", "sample",
-            "excluded",
+        # Plain rows (tens of thousands): dates come back as text on SQLite, parsed once each.
+        days: dict = {}
+        for eng_key, vkey, kind, start, kpi, value, status, sample, excluded in fetch_rows(
+            values.order_by(),
+            ["engagement_key", "vendor_key", "period_kind", "period_start", "kpi", "value", "status", "sample",
+             "excluded"],
         ):  # fmt: skip
-            named_cells[(eng_key, vkey, kind, start)][stored[0]] = StoredValue(*stored)
+            day = days.get(start)
+            if day is None:
+                day = days[start] = (
+                    start if isinstance(start, datetime.date) else datetime.date.fromisoformat(start)
+                )
+            named_cells[(eng_key, vkey, kind, day)][kpi] = StoredValue(
+                kpi, value, status, sample, bool(excluded)
+            )
+        bands = ranked_bands(template.bands)
         rows, results = [], {}
         for (eng_key, vkey, kind, start), named in sorted(named_cells.items()):
-            result = score_cell(criteria, named, kpis, template.bands)
+            result = score_cell(criteria, named, kpis, bands, ranked=True)
             rows.append(
                 (organization_id, template.id, eng_key or None, eng_key, vkey or None, vkey, kind,
                  ops.adapt_datefield_value(start), result.score, result.standing, result.rank,
