@@ -210,3 +210,21 @@ def test_assignment_input_errors_name_the_field(world, api_as):
     assert [e["loc"] for e in response.json()["detail"]] == [["body", "seniority"]]
     response = client.post(base, {"valid_from": "2020-01-01", "allocation_pct": 101})
     assert response.json()["detail"][0]["loc"] == ["body", "allocation_pct"]
+
+
+def test_an_assignment_carries_its_staffing_request_date(world, api_as):
+    client = api_as("owner")
+    person = client.post("/people", {"name": "Nora New", "email": "nora@acme.test"}).json()["uid"]
+    late = client.post(
+        f"/people/{person}/assignments",
+        {"engagement": world.engagement_a.uid, "valid_from": "2025-02-03", "requested_on": "2025-02-10"},
+    )
+    assert late.status_code == 422
+    assert late.json()["detail"][0]["loc"] == ["body", "requested_on"]
+    response = client.post(
+        f"/people/{person}/assignments",
+        {"engagement": world.engagement_a.uid, "valid_from": "2025-02-03", "requested_on": "2025-01-06"},
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["requested_on"] == "2025-01-06"
+    assert Assignment.objects.get(uid=response.json()["uid"]).requested_on.isoformat() == "2025-01-06"

@@ -51,3 +51,22 @@ def test_a_list_validates_each_item_once_from_the_model(world, api_as, monkeypat
         "commit_count": 1,
         "labels": [],
     }
+
+
+def test_changing_a_connections_found_in_production_labels_reflags_its_items(world, api_as):
+    import datetime
+
+    from partnerscope.evidence.connectors.store import store_work_items
+    from tests.metrics.conftest import work_item
+
+    connection = Connection.objects.get(engagement=world.engagement_a)
+    when = datetime.datetime(2024, 3, 12, tzinfo=datetime.UTC)
+    store_work_items(connection, [{**work_item("B-9", "Bug", when), "labels": ["escaped-in-release"]}])
+    client = api_as("owner")
+    listed = client.get("/work-items").json()["items"]
+    assert [(i["key"], i["found_in_production"]) for i in listed] == [("B-9", False)]
+    response = client.patch(f"/connections/{connection.uid}", {"found_in_production_labels": "escaped-*"})
+    assert response.status_code == 200, response.content
+    assert response.json()["found_in_production_labels"] == "escaped-*"
+    listed = client.get("/work-items").json()["items"]
+    assert [(i["key"], i["found_in_production"]) for i in listed] == [("B-9", True)]
