@@ -77,6 +77,7 @@ READS = {
     "review_time": {"prs"}, "client_wait": {"prs"}, "coding_time": {"prs"}, "issue_lead_time": {"items"},
     "ticket_client_wait": {"items"},
     "recovery_time": {"incidents", "deployments", "git", "prs"}, "time_to_staff": {"prs", "roster"},
+    "ramp_up": {"prs", "roster"},
 }  # fmt: skip
 
 

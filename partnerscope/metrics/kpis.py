@@ -55,6 +55,8 @@ class Kpi:
             return 100.0
         if self.unit in ("days", "business days"):
             return 1 / 24
+        if self.unit == "weeks":
+            return 1 / 168
         return 1.0
 
     def display(self, value: float | None) -> str:
@@ -172,6 +174,10 @@ BUILTIN: dict[str, Kpi] = {
             "Median of business days from the approval of a staffing request (the roster's \"staffing request "
             "approved on\") to the person's first merged PR on the engagement, in the month of that PR",
             "METRICS.md", duration="time_to_staff", min_sample=1, group="Expertise"),
+        Kpi("ramp_up", "Ramp-up", 1, "duration", "weeks", -1,
+            "Median of the weeks until a person new to the engagement merges, in a week, 70 % of the PRs a "
+            "week the team merged in the twelve weeks before they started; in the month that week ends",
+            "METRICS.md", duration="ramp_up", min_sample=1, group="Expertise"),
         Kpi("key_person_retention", "Key-person retention", 1, "ratio", "%", 1,
             "Key people (named in the contract: the roster's key-person flag) who did not leave this "
             "engagement in the period ÷ key people assigned in it", "METRICS.md",

@@ -1093,6 +1093,109 @@ def time_to_staff_samples(organization_id: int, scope: Scope) -> list[Sample]:
     return out
 
 
+RAMP_SHARE = 0.7  # of the team's weekly merged PRs (METRICS.md)
+RAMP_WEEKS = 26  # a newcomer not at that pace within half a year gives no sample
+TEAM_WEEKS = 12  # the team's pace: its weeks on the engagement before the newcomer started
+TEAM_MIN_WEEKS = 4  # a teammate counts toward that pace after four weeks on it
+CONTINUED_WITHIN = datetime.timedelta(days=90)  # back on an engagement within this: not new
+WEEK_SECONDS = 7 * 86400
+
+
+def ramp_up_samples(organization_id: int, scope: Scope) -> list[Sample]:
+    """Weeks until a newcomer's merged PRs in a week reach 70 % of the team's: for each person
+    who joined an engagement (an assignment not continuing one of theirs on it that ended
+    within 90 days), the team's pace is the median, over the others assigned to it for at least
+    four of the twelve weeks before, of their merged PRs a week there; the newcomer's weeks are
+    counted from the start, and the first week at 70 % of that pace is the sample, in the
+    month that week ends, for the newcomer's vendor. No team pace (nobody before, or no PRs)
+    or no such week within 26 weeks (or before the assignment ended): no sample.
+
+    Like time to staff, a PR stored after a newer recompute moves the sample only when its
+    own month is the one recomputed; the next full recompute settles every sample."""
+    import numpy as np
+
+    assignments = list(
+        Assignment.objects.filter(organization_id=organization_id, engagement__isnull=False).values_list(
+            "id", "person_id", "engagement_id", "vendor_id", "valid_from", "valid_to"
+        )
+    )
+    by_person_engagement = defaultdict(list)
+    for row in assignments:
+        by_person_engagement[(row[1], row[2])].append(row)
+    earliest = scope.start - datetime.timedelta(weeks=RAMP_WEEKS) if scope.start else None
+    newcomers = [
+        row
+        for row in assignments
+        if (scope.engagement_ids is None or row[2] in scope.engagement_ids)
+        and (earliest is None or row[4] >= earliest)
+        and (scope.end is None or row[4] < scope.end)
+        and not any(
+            other[0] != row[0] and other[5] is not None and row[4] - CONTINUED_WITHIN <= other[5] < row[4]
+            for other in by_person_engagement[(row[1], row[2])]
+        )
+    ]
+    if not newcomers:
+        return []
+    engagements = {row[2] for row in newcomers}
+    first = min(row[4] for row in newcomers) - datetime.timedelta(weeks=TEAM_WEEKS)
+    prs = (
+        of_organization(PullRequest.objects.all(), organization_id, EVERYTHING)
+        .filter(
+            status__in=ATTRIBUTED, is_bot=False, merged_at__isnull=False, person__isnull=False,
+            connection__engagement_id__in=engagements, merged_at__gte=_aware(first),
+        )
+        .annotate(eng=F("connection__engagement_id"), merged=Epoch("merged_at"))
+    )  # fmt: skip
+    table = fetch_table(prs, ["eng", "person_id", "merged"])
+    merged_by = defaultdict(list)  # (engagement, person) -> merge epochs
+    for eng, person, merged in table.tolist():
+        merged_by[(int(eng), int(person))].append(merged)
+    merged_by = {key: np.array(sorted(times)) for key, times in merged_by.items()}
+    team = defaultdict(list)  # engagement -> (person, from epoch, to epoch or None)
+    for _, person, eng, _, valid_from, valid_to in assignments:
+        if eng in engagements:
+            team[eng].append(
+                (
+                    person,
+                    _epoch(valid_from),
+                    _epoch(valid_to + datetime.timedelta(days=1)) if valid_to else None,
+                )
+            )
+    out = []
+    for assignment_id, person, eng, vendor_id, valid_from, valid_to in newcomers:
+        start = _epoch(valid_from)
+        window = start - TEAM_WEEKS * WEEK_SECONDS
+        paces = []
+        for mate, since, until in team[eng]:
+            if mate == person:
+                continue
+            begin, end = max(since, window), min(until if until is not None else start, start)
+            weeks = (end - begin) / WEEK_SECONDS
+            if weeks >= TEAM_MIN_WEEKS:
+                times = merged_by.get((eng, mate), np.zeros(0))
+                paces.append(np.count_nonzero((times >= begin) & (times < end)) / weeks)
+        pace = float(np.median(paces)) if paces else 0.0
+        if pace <= 0:
+            continue
+        times = merged_by.get((eng, person), np.zeros(0))
+        last = _epoch(valid_to + datetime.timedelta(days=1)) if valid_to else None
+        for week in range(1, RAMP_WEEKS + 1):
+            week_end = start + week * WEEK_SECONDS
+            if last is not None and week_end > last:
+                break
+            merged = np.count_nonzero((times >= week_end - WEEK_SECONDS) & (times < week_end))
+            if merged >= RAMP_SHARE * pace:
+                month = month_start(valid_from + datetime.timedelta(weeks=week, days=-1))
+                if _in_scope(scope, month, eng):
+                    out.append(Sample(assignment_id, eng, vendor_id or 0, month, week * 7 * 24.0))
+                break
+    return out
+
+
+def _epoch(day: datetime.date) -> float:
+    return datetime.datetime.combine(day, datetime.time(), datetime.UTC).timestamp()
+
+
 def ticket_wait_samples(organization_id: int, scope: Scope) -> list[Sample]:
     from partnerscope.metrics.waits import ticket_wait_samples as read  # waits builds on this module
 
@@ -1136,6 +1239,9 @@ DURATIONS: dict[str, Duration] = {
         Duration("time_to_staff", "Time to staff",
                  "Staffing request approved → the person's first merged PR on the engagement (business days)",
                  "pull_request", _single("time_to_staff", time_to_staff_samples)),
+        Duration("ramp_up", "Ramp-up",
+                 "Weeks from a newcomer's start until their merged PRs in a week reach 70 % of the team's pace",
+                 "assignment", _single("ramp_up", ramp_up_samples)),
     ]
 }  # fmt: skip
 

@@ -121,6 +121,7 @@ def _records(kind: str, ids: list[int], durations: dict[int, float] | None = Non
                 f"{assignment.person.name}: {assignment.role or 'assignment'} at {assignment.allocation_pct} %",
                 "", assignment.valid_from, "", _attribution("vendor" if assignment.vendor_id else "inhouse",
                                                            assignment.person, assignment.vendor),
+                durations.get(assignment.id) if durations else None,
             )
         )  # fmt: skip
     return out
