@@ -1134,62 +1134,81 @@ def ramp_up_samples(organization_id: int, scope: Scope) -> list[Sample]:
             for other in by_person_engagement[(row[1], row[2])]
         )
     ]
-    if not newcomers:
+    # Each newcomer's teammates from the roster alone: (person, from, to) epochs of the others
+    # on the engagement for at least four of the twelve weeks before the start. Newcomers
+    # without a team (everyone who started with the engagement) are done before any PR is read.
+    spans = defaultdict(list)  # engagement -> (person, from epoch, to epoch or None)
+    for _, person, eng, _, valid_from, valid_to in assignments:
+        spans[eng].append((person, _epoch(valid_from), _epoch(valid_to + datetime.timedelta(days=1)) if valid_to else None))  # fmt: skip
+    teams = []
+    for row in newcomers:
+        start = _epoch(row[4])
+        window = start - TEAM_WEEKS * WEEK_SECONDS
+        mates = []
+        for mate, since, until in spans[row[2]]:
+            begin, end = max(since, window), min(until if until is not None else start, start)
+            if mate != row[1] and end - begin >= TEAM_MIN_WEEKS * WEEK_SECONDS:
+                mates.append((mate, begin, end))
+        if mates:
+            teams.append((row, start, mates))
+    if not teams:
         return []
-    engagements = {row[2] for row in newcomers}
-    first = min(row[4] for row in newcomers) - datetime.timedelta(weeks=TEAM_WEEKS)
+    first = min(row[4] for row, _, _ in teams) - datetime.timedelta(weeks=TEAM_WEEKS)
     prs = (
         of_organization(PullRequest.objects.all(), organization_id, EVERYTHING)
         .filter(
             status__in=ATTRIBUTED, is_bot=False, merged_at__isnull=False, person__isnull=False,
-            connection__engagement_id__in=engagements, merged_at__gte=_aware(first),
+            connection__engagement_id__in={row[2] for row, _, _ in teams}, merged_at__gte=_aware(first),
         )
         .annotate(eng=F("connection__engagement_id"), merged=Epoch("merged_at"))
     )  # fmt: skip
-    table = fetch_table(prs, ["eng", "person_id", "merged"])
-    merged_by = defaultdict(list)  # (engagement, person) -> merge epochs
-    for eng, person, merged in table.tolist():
-        merged_by[(int(eng), int(person))].append(merged)
-    merged_by = {key: np.array(sorted(times)) for key, times in merged_by.items()}
-    team = defaultdict(list)  # engagement -> (person, from epoch, to epoch or None)
-    for _, person, eng, _, valid_from, valid_to in assignments:
-        if eng in engagements:
-            team[eng].append(
-                (
-                    person,
-                    _epoch(valid_from),
-                    _epoch(valid_to + datetime.timedelta(days=1)) if valid_to else None,
-                )
-            )
+    merged_by = _merges_by_person(fetch_table(prs, ["eng", "person_id", "merged"]))
     out = []
-    for assignment_id, person, eng, vendor_id, valid_from, valid_to in newcomers:
-        start = _epoch(valid_from)
-        window = start - TEAM_WEEKS * WEEK_SECONDS
-        paces = []
-        for mate, since, until in team[eng]:
-            if mate == person:
-                continue
-            begin, end = max(since, window), min(until if until is not None else start, start)
-            weeks = (end - begin) / WEEK_SECONDS
-            if weeks >= TEAM_MIN_WEEKS:
-                times = merged_by.get((eng, mate), np.zeros(0))
-                paces.append(np.count_nonzero((times >= begin) & (times < end)) / weeks)
-        pace = float(np.median(paces)) if paces else 0.0
+    for (assignment_id, person, eng, vendor_id, valid_from, valid_to), start, mates in teams:
+        pace = float(
+            np.median(
+                [
+                    _merged_between(merged_by.get((eng, m)), a, b) / ((b - a) / WEEK_SECONDS)
+                    for m, a, b in mates
+                ]
+            )
+        )
         if pace <= 0:
             continue
-        times = merged_by.get((eng, person), np.zeros(0))
+        times = merged_by.get((eng, person))
         last = _epoch(valid_to + datetime.timedelta(days=1)) if valid_to else None
         for week in range(1, RAMP_WEEKS + 1):
             week_end = start + week * WEEK_SECONDS
             if last is not None and week_end > last:
                 break
-            merged = np.count_nonzero((times >= week_end - WEEK_SECONDS) & (times < week_end))
-            if merged >= RAMP_SHARE * pace:
+            if _merged_between(times, week_end - WEEK_SECONDS, week_end) >= RAMP_SHARE * pace:
                 month = month_start(valid_from + datetime.timedelta(weeks=week, days=-1))
                 if _in_scope(scope, month, eng):
                     out.append(Sample(assignment_id, eng, vendor_id or 0, month, week * 7 * 24.0))
                 break
     return out
+
+
+def _merges_by_person(table):
+    """(engagement, person) -> their merge epochs, sorted: one sort of the (engagement, person,
+    epoch) rows, cut where the pair changes."""
+    import numpy as np
+
+    if not len(table):
+        return {}
+    table = table[np.lexsort((table[:, 2], table[:, 1], table[:, 0]))]
+    pairs = table[:, :2].astype(np.int64)
+    cuts = np.flatnonzero(np.any(pairs[1:] != pairs[:-1], axis=1)) + 1
+    starts, ends = np.concatenate(([0], cuts)).tolist(), np.concatenate((cuts, [len(table)])).tolist()
+    merged = table[:, 2].copy()
+    return {(int(pairs[a, 0]), int(pairs[a, 1])): merged[a:b] for a, b in zip(starts, ends, strict=True)}
+
+
+def _merged_between(times, begin: float, end: float) -> int:
+    """How many of the sorted epochs fall in [begin, end)."""
+    if times is None:
+        return 0
+    return int(times.searchsorted(end, "left") - times.searchsorted(begin, "left"))
 
 
 def _epoch(day: datetime.date) -> float:

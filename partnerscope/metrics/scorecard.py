@@ -14,6 +14,7 @@ from django.db.models import Count
 from django.db.models.fields.json import KeyTransform
 
 from partnerscope.metrics import periods
+from partnerscope.metrics.columns import fetch_rows
 from partnerscope.metrics.kpis import Kpi, catalogue
 from partnerscope.metrics.models import Criterion, Dispute, MetricValue, Score, ScorecardTemplate
 from partnerscope.metrics.scoring import CriterionResult, score_cell
@@ -207,17 +208,16 @@ def build_comparison(
     kpis = [kpis_all[k] for k in kpi_keys if k in kpis_all]
     columns = [*vendors, (0, "In-house baseline")]
     keys = [c[0] for c in columns]
-    values = (
-        MetricValue.objects.visible_to(membership)
-        .filter(
-            engagement_key=0,
-            period_kind=kind,
-            period_start=start,
-            vendor_key__in=keys,
-            kpi__in=[k.key for k in kpis],
-        )
-        .values_list(*ShownValue._fields)
+    values = MetricValue.objects.visible_to(membership).filter(
+        engagement_key=0,
+        period_kind=kind,
+        period_start=start,
+        vendor_key__in=keys,
+        kpi__in=[k.key for k in kpis],
     )
+    # Hundreds of rows of numbers and text, which need no conversion: read as the cursor gives
+    # them (the ORM's per-row work was a fifth of the page).
+    values = fetch_rows(values.order_by(), list(ShownValue._fields))
     cells = {}
     scales = {k.key: k.scale for k in kpis}
     no_data = MetricValue.Status.NO_DATA
