@@ -39,7 +39,8 @@ class EvidenceRecord:
     when: object
     actor: str
     attribution: str
-    duration: float | None = None  # a duration KPI's sample, in the KPI's unit (hours or days)
+    hours: float | None = None  # a duration KPI's sample (the API gives durations in hours)
+    shown: float | None = None  # the same in the KPI's unit (days, weeks...), for the page
 
 
 @dataclass
@@ -73,7 +74,7 @@ def _attribution(status: str, person, vendor) -> str:
     return status or "not attributed yet"
 
 
-def _records(kind: str, ids: list[int], durations: dict[int, float] | None = None) -> list[EvidenceRecord]:
+def _records(kind: str, ids: list[int], hours: dict[int, float] | None = None) -> list[EvidenceRecord]:
     ids = ids[:MAX_LISTED]
     out = []
     if kind == "commit":
@@ -111,7 +112,7 @@ def _records(kind: str, ids: list[int], durations: dict[int, float] | None = Non
                 EvidenceRecord(
                     f"{row.connection.name}: {row}", row.url, when, row.actor,
                     _attribution(row.status, row.person, row.vendor),
-                    durations.get(row.id) if durations else None,
+                    hours.get(row.id) if hours else None,
                 )
             )  # fmt: skip
         return out
@@ -121,7 +122,7 @@ def _records(kind: str, ids: list[int], durations: dict[int, float] | None = Non
                 f"{assignment.person.name}: {assignment.role or 'assignment'} at {assignment.allocation_pct} %",
                 "", assignment.valid_from, "", _attribution("vendor" if assignment.vendor_id else "inhouse",
                                                            assignment.person, assignment.vendor),
-                durations.get(assignment.id) if durations else None,
+                hours.get(assignment.id) if hours else None,
             )
         )  # fmt: skip
     return out
@@ -135,11 +136,12 @@ def evidence_for(value: MetricValue, kpi: Kpi) -> Provenance:
         duration = DURATIONS[kpi.duration]
         samples = [x for x in duration.samples(org, scope) if x.vkey == vkey]
         ids = [x.rid for x in samples]
-        shown = {x.rid: x.hours * kpi.scale for x in samples}
+        records = _records(duration.record, sorted(set(ids)), {x.rid: x.hours for x in samples})
+        for record in records:
+            record.shown = record.hours * kpi.scale if record.hours is not None else None
         groups.append(
-            EvidenceGroup(duration.name, duration.label, duration.description, len(samples),
-                          _records(duration.record, sorted(set(ids)), shown))
-        )  # fmt: skip
+            EvidenceGroup(duration.name, duration.label, duration.description, len(samples), records)
+        )
         n, s, h = len(ids), sum(ids), sum(i * HASH_MULTIPLIER % HASH_PRIME for i in ids)
     else:
         python_ids = {}

@@ -66,7 +66,7 @@ def test_weeks_until_a_newcomer_reaches_seventy_percent_of_the_team_pace(evidenc
     assert ramp(evidence, APRIL) is None
     found = evidence_for(march, kpi)
     [record] = found.groups[0].records
-    assert record.label.startswith("Nora New") and record.duration == pytest.approx(3.0)
+    assert record.label.startswith("Nora New") and record.shown == pytest.approx(3.0)
     assert found.verified
     # Max's move to Beta on 2024-07-01 makes him new there, but Beta's team merged nothing in
     # the twelve weeks before: no pace to reach, no sample.

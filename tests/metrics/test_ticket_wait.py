@@ -105,7 +105,7 @@ def test_the_kpi_takes_the_median_of_the_items_that_waited_and_follows_the_conne
 
     found = evidence_for(wait, catalogue(evidence.org.id)["ticket_client_wait"])
     listed = [r for g in found.groups for r in g.records]
-    assert sorted(r.duration for r in listed) == pytest.approx([2.0, 6.0, 10.0])
+    assert sorted(r.hours for r in listed) == pytest.approx([2.0, 6.0, 10.0])
     assert all(" W-" in r.label for r in listed)
 
     # The client names another status: the months of the connection's items are marked, and

@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from partnerscope.engagements.models import Assignment, Identity
 from partnerscope.engagements.services import save_roster_record
@@ -16,7 +17,7 @@ from partnerscope.metrics import engine
 from partnerscope.metrics.kpis import catalogue
 from partnerscope.metrics.models import MetricValue
 from partnerscope.metrics.provenance import evidence_for
-from tests.conftest import pull_request_row
+from tests.conftest import client_for, pull_request_row
 
 UTC = datetime.UTC
 
@@ -54,8 +55,13 @@ def test_business_days_from_the_request_to_the_first_merged_pr(evidence):
     # The drill-down lists that PR, with its business days.
     found = evidence_for(march, kpi)
     [record] = found.groups[0].records
-    assert record.duration == pytest.approx(54.0) and "#1" in record.label
+    assert (record.shown, record.hours) == (pytest.approx(54.0), 54 * 24) and "#1" in record.label
     assert found.verified
+    # The value's page lists it in the KPI's unit.
+    page = (
+        client_for(evidence, "owner").get(reverse("metric_value", args=["acme", march.uid])).content.decode()
+    )
+    assert '<th class="num">Business days</th>' in page and '<td class="num">54.0</td>' in page
     assert staffed(evidence, evidence.vendor_b, datetime.date(2024, 7, 1)) is None
 
     # Max merges his first PR on Beta's project on Wednesday 2024-07-10: the incremental
