@@ -25,7 +25,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-import numpy
 from django.db import connection
 from django.db.models import (
     BigIntegerField,
@@ -1092,6 +1091,8 @@ def time_to_staff_samples(organization_id: int, scope: Scope) -> list[Sample]:
     rows = assignments.annotate(
         pr=Subquery(first.values("id")[:1]), merged=Subquery(first.values("merged_at")[:1])
     ).values_list("engagement_id", "vendor_id", "requested_on", "valid_to", "pr", "merged")
+    import numpy as np
+
     out = []
     for eng, vendor_id, requested_on, valid_to, pr, merged in rows:
         if pr is None:
@@ -1099,7 +1100,7 @@ def time_to_staff_samples(organization_id: int, scope: Scope) -> list[Sample]:
         month, merged_on = _month(merged), merged.astimezone(datetime.UTC).date()
         if (valid_to is not None and merged_on > valid_to) or not _in_scope(scope, month, eng):
             continue
-        days = int(numpy.busday_count(requested_on, merged_on))
+        days = int(np.busday_count(requested_on, merged_on))
         out.append(Sample(pr, eng, vendor_id or 0, month, days * 24.0))  # stored in hours, as every duration
     return out
 
@@ -1223,7 +1224,7 @@ def _merged_between(times, begin: float, end: float) -> int:
 
 
 def _epoch(day: datetime.date) -> float:
-    return datetime.datetime.combine(day, datetime.time(), datetime.UTC).timestamp()
+    return _aware(day).timestamp()
 
 
 def ticket_wait_samples(organization_id: int, scope: Scope) -> list[Sample]:
