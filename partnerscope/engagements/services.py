@@ -29,7 +29,9 @@ def _assignment_rules(a: Assignment) -> None:
         elif engagement.end_date and (a.valid_to is None or a.valid_to > engagement.end_date):
             errors["valid_to"] = f"Must end by the engagement's end date ({engagement.end_date.isoformat()})."
     if a.requested_on is not None and a.requested_on > a.valid_from:
-        errors["requested_on"] = "Must be on or before the day the assignment starts: the request comes first."
+        errors["requested_on"] = (
+            "Must be on or before the day the assignment starts: the request comes first."
+        )
     if errors:
         raise ValidationError(errors)
 
