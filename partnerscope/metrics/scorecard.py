@@ -166,22 +166,16 @@ def build_scorecard(
     )  # fmt: skip
 
 
-class ShownValue(NamedTuple):
-    """The fields of a stored value the comparison shows (hundreds of values a page: plain
-    tuples, not model instances)."""
-
-    uid: str
-    kpi: str
-    vendor_key: int
-    value: float | None
-    ci_low: float | None
-    ci_high: float | None
-    status: str
-    sample: int
+# The stored fields the comparison reads (hundreds of values a page: plain rows, not models).
+SHOWN_FIELDS = ["uid", "kpi", "vendor_key", "value", "ci_low", "ci_high", "status", "sample"]
 
 
 class ComparisonCell(NamedTuple):
-    value: ShownValue
+    """One vendor's value of one KPI: one tuple per value (a page holds hundreds)."""
+
+    uid: str  # the stored value's, for its drill-down
+    status: str
+    sample: int
     shown: float | None  # in the KPI's unit (%, hours...); None: no data
     low: float | None
     high: float | None
@@ -217,19 +211,20 @@ def build_comparison(
     )
     # Hundreds of rows of numbers and text, which need no conversion: read as the cursor gives
     # them (the ORM's per-row work was a fifth of the page).
-    values = fetch_rows(values.order_by(), list(ShownValue._fields))
+    values = fetch_rows(values.order_by(), SHOWN_FIELDS)
     cells = {}
     scales = {k.key: k.scale for k in kpis}
     no_data = MetricValue.Status.NO_DATA
-    for v in map(ShownValue._make, values):
-        if v.value is None or v.status == no_data:
-            cells[(v.kpi, v.vendor_key)] = ComparisonCell(v, None, None, None)
+    for uid, kpi, vendor_key, value, low, high, status, sample in values:
+        if value is None or status == no_data:
+            cells[(kpi, vendor_key)] = ComparisonCell(uid, status, sample, None, None, None)
             continue
-        scale = scales[v.kpi]
-        low, high = v.ci_low, v.ci_high
-        cells[(v.kpi, v.vendor_key)] = ComparisonCell(
-            v,
-            v.value * scale,
+        scale = scales[kpi]
+        cells[(kpi, vendor_key)] = ComparisonCell(
+            uid,
+            status,
+            sample,
+            value * scale,
             low * scale if low is not None else None,
             high * scale if high is not None else None,
         )

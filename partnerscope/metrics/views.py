@@ -101,7 +101,9 @@ def scorecard(request, org_slug, uid):
     engagements = (
         vendor.engagements.all() if not m.is_vendor else vendor.engagements.filter(vendor_id=m.vendor_id)
     )
-    engagements = list(engagements.order_by("name").only("id", "uid", "name"))
+    # vendor_id too: the related manager reads it on every row to attach the vendor, and a
+    # deferred vendor_id was a query per engagement.
+    engagements = list(engagements.order_by("name").only("id", "uid", "name", "vendor_id"))
     engagement = next((e for e in engagements if e.uid == request.GET.get("engagement")), None)
     card = build_scorecard(m, template, vendor.id, kind, start, engagement.id if engagement else 0)
     for row in card.rows:
@@ -362,15 +364,15 @@ def _comparison_rows(comparison, org_slug: str) -> str:
             if cell is None or cell.shown is None:
                 cells.append(NO_DATA_CELL)
                 continue
-            note = f"n = {cell.value.sample}"
-            if cell.value.status == MetricValue.Status.INSUFFICIENT:
+            note = f"n = {cell.sample}"
+            if cell.status == MetricValue.Status.INSUFFICIENT:
                 note += ", not enough data"
             interval = (
                 f'<div class="help">{cell.low:.1f}–{cell.high:.1f}</div>' if cell.low is not None else ""
             )
             # Nothing here needs escaping: numbers formatted just above and an alphanumeric uid.
             cells.append(
-                f'<td class="num"><a href="{value_url}{cell.value.uid}/">{cell.shown:.2f}</a>{interval}'
+                f'<td class="num"><a href="{value_url}{cell.uid}/">{cell.shown:.2f}</a>{interval}'
                 f'<div class="help">{note}</div></td>'
             )
         fte = comparison.fte.get(key)
