@@ -15,12 +15,13 @@ For each database (each in a process of its own: Django reads its database once)
    (one engagement, all of a vendor's) — over them (``duckdb_floor_s``, ``ratio_vs_floor``);
 4. adds one day of new evidence (commits and pull requests, through the same writers) and
    times the incremental recompute of the cells it marked (``incremental_s``);
-5. serves the product with waitress on loopback and has 8 concurrent clients fetch a vendor's
-   scorecard and the comparison page, and the trivial ``/healthz`` of the same server
-   (``page_p95_ms``, ``trivial_p95_ms``, ``page_ratio``), each page alone, in three rounds
-   that take turns. The trivial page is the emptiest
-   signed-in page (the API token list), which pays the same session and tenant work;
-   ``/healthz``, below every middleware, is reported beside it (``page_ratio_vs_healthz``).
+5. serves the product on loopback with the server ``partnerscope serve`` runs (its default
+   threads, ``server_threads``) and has 8 concurrent clients fetch a vendor's scorecard and the
+   comparison page, and the trivial page of the same server (``page_p95_ms``,
+   ``trivial_p95_ms``, ``page_ratio``), each page alone, in three rounds that take turns. The
+   trivial page is the emptiest signed-in page (the API token list), which pays the same
+   session and tenant work; ``/healthz``, below every middleware, is reported beside it
+   (``page_ratio_vs_healthz``).
 
 PostgreSQL runs when it answers on 127.0.0.1:5432 (or ``--pg-url``); it uses a scratch database
 ``ps_bench_metrics`` created and dropped here. The last line is one JSON object: ``scale``, then
@@ -514,9 +515,8 @@ def serve_and_measure(org_slug: str, vendor_uid: str, requests_per_client: int) 
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.contrib.sessions.backends.db import SessionStore
-    from waitress.server import create_server
 
-    from partnerscope.wsgi import application
+    from partnerscope.ops.server import DEFAULT_THREADS, make_server
 
     user = get_user_model().objects.get(username="owner@bench.test")
     session = SessionStore()
@@ -524,7 +524,8 @@ def serve_and_measure(org_slug: str, vendor_uid: str, requests_per_client: int) 
     session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
     session["_auth_user_hash"] = user.get_session_auth_hash()
     session.create()
-    server = create_server(application, host="127.0.0.1", port=0, threads=8)
+    # The server `partnerscope serve` runs, with its default threads.
+    server = make_server("127.0.0.1", 0)
     port = server.effective_port
     threading.Thread(target=server.run, daemon=True).start()
     base = f"http://127.0.0.1:{port}"
@@ -578,6 +579,7 @@ def serve_and_measure(org_slug: str, vendor_uid: str, requests_per_client: int) 
         "trivial_p95_ms": out["trivial_p95_ms"],
         "page_ratio": round(page / out["trivial_p95_ms"], 2),
         "page_ratio_vs_healthz": round(page / out["healthz_p95_ms"], 2),
+        "server_threads": DEFAULT_THREADS,
     }
 
 

@@ -116,6 +116,32 @@ def test_serve_runs_app_and_worker_and_stops_both(tmp_path):
         os.kill(worker_pid, 0)  # the worker went with the server
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_server_has_its_default_threads_and_freezes_what_lives_as_long_as_it():
+    import gc
+    import threading
+
+    from partnerscope.ops.server import DEFAULT_THREADS, make_server
+
+    server = make_server("127.0.0.1", 0)
+    try:
+        assert server.adj.threads == DEFAULT_THREADS == 4
+        # The app's modules, classes and views are out of the collector's walks.
+        assert gc.get_freeze_count() > 10_000
+        threading.Thread(target=server.run, daemon=True).start()
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{server.effective_port}/healthz", timeout=30
+        ) as response:
+            assert response.status == 200
+    finally:
+        server.close()
+        gc.unfreeze()
+    assert (
+        "default: 4"
+        in load_command_class("partnerscope.ops", "serve").create_parser("x", "serve").format_help()
+    )
+
+
 # --- createorg ------------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from partnerscope.ops.backup import ensure_sqlite_dir
 from partnerscope.ops.management.commands.worker import database_task_backend
+from partnerscope.ops.server import DEFAULT_THREADS, make_server
 
 
 def is_loopback(host: str) -> bool:
@@ -41,7 +42,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--port", type=int, default=8000, help="Port to listen on (default: 8000; 0 picks a free one)."
         )
-        parser.add_argument("--threads", type=int, default=8, help="Request-handling threads (default: 8).")
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=DEFAULT_THREADS,
+            help=f"Request-handling threads (default: {DEFAULT_THREADS}).",
+        )
         parser.add_argument(
             "--no-worker",
             action="store_true",
@@ -75,12 +81,8 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
             self.stdout.write("Database migrations are applied.")
 
-        from waitress.server import create_server
-
-        from partnerscope.wsgi import application
-
         try:
-            server = create_server(application, host=host, port=port, threads=threads, ident="PartnerScope")
+            server = make_server(host, port, threads)
         except OSError as exc:
             raise CommandError(
                 f"Cannot listen on {host}:{port} ({exc.strerror or exc}); is another server using "
