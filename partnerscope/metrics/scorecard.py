@@ -150,16 +150,13 @@ def build_scorecard(
         rows.append(
             Row(kpi, criterion_result, trend, open_disputes.get(value.id, 0) if value is not None else 0)
         )
-    scores = {
-        s.period_start: s
-        for s in Score.objects.visible_to(membership).filter(
+    scores = dict(
+        Score.objects.visible_to(membership).filter(
             template=template, vendor_key=vendor_id, engagement_key=engagement_id, period_kind=kind,
             period_start__in=window,
-        )
-    }  # fmt: skip
-    score_trend = [
-        {"period": periods.label(kind, p), "value": scores[p].score if p in scores else None} for p in window
-    ]
+        ).values_list("period_start", "score")
+    )  # fmt: skip
+    score_trend = [{"period": periods.label(kind, p), "value": scores.get(p)} for p in window]
     return Scorecard(
         template, vendor_id, engagement_id, kind, start, result.score, result.standing, result.weight_with_data,
         rows, score_trend,
