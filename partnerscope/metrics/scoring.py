@@ -10,7 +10,6 @@ data has no score, never 0 and never 100.
 
 from __future__ import annotations
 
-import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -23,7 +22,7 @@ from partnerscope.metrics import periods
 from partnerscope.metrics.bulk import upsert
 from partnerscope.metrics.columns import fetch_rows
 from partnerscope.metrics.kpis import catalogue
-from partnerscope.metrics.measures import EVERYTHING, Scope
+from partnerscope.metrics.measures import EVERYTHING, Scope, month_value
 from partnerscope.metrics.models import Alert, Criterion, MetricValue, Score, ScorecardTemplate
 
 
@@ -148,19 +147,14 @@ def rescore(organization_id: int, scope: Scope = EVERYTHING, cells: Q | None = N
         if cells is not None:
             values = values.filter(cells)
         named_cells: dict[tuple, dict[str, StoredValue]] = defaultdict(dict)
-        # Plain rows (tens of thousands): dates come back as text on SQLite, parsed once each.
-        days: dict = {}
+        # Plain rows (tens of thousands): dates come back as text on SQLite, parsed once each
+        # (month_value caches them).
         for eng_key, vkey, kind, start, kpi, value, status, sample, excluded in fetch_rows(
             values.order_by(),
             ["engagement_key", "vendor_key", "period_kind", "period_start", "kpi", "value", "status", "sample",
              "excluded"],
         ):  # fmt: skip
-            day = days.get(start)
-            if day is None:
-                day = days[start] = (
-                    start if isinstance(start, datetime.date) else datetime.date.fromisoformat(start)
-                )
-            named_cells[(eng_key, vkey, kind, day)][kpi] = StoredValue(
+            named_cells[(eng_key, vkey, kind, month_value(start))][kpi] = StoredValue(
                 kpi, value, status, sample, bool(excluded)
             )
         bands = ranked_bands(template.bands)
