@@ -239,6 +239,10 @@ GIT_PROCESSES = env_int("PARTNERSCOPE_GIT_PROCESSES", min(4, os.cpu_count() or 1
 # Commits written per transaction (each batch is also a checkpoint of progress).
 GIT_BATCH_COMMITS = env_int("PARTNERSCOPE_GIT_BATCH_COMMITS", 1000)
 
+# Metric recomputes: evidence readers run side by side on this many threads, each with its own
+# database connection (metrics/readers.py); 1 = one after another.
+METRICS_READ_THREADS = env_int("PARTNERSCOPE_METRICS_READ_THREADS", min(2, os.cpu_count() or 1))
+
 # Trackers (GitHub, GitLab, Jira): tokens are encrypted with these Fernet keys (newest first;
 # derived from SECRET_KEY when empty); calls time out, retry server errors, and wait for a
 # rate limit to reset at most this long before the sync stops with a message.

@@ -21,6 +21,7 @@ import functools
 import json
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -28,13 +29,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from partnerscope.metrics import kpis as kpi_catalogue
-from partnerscope.metrics import periods
+from partnerscope.metrics import periods, readers
 from partnerscope.metrics.bulk import upsert
 from partnerscope.metrics.measures import (
     EVERYTHING,
     PEOPLE_AT_A_TIME,
     CellAggregate,
     Scope,
+    chunks,
     deployment_cells,
     duration_groups,
     grouped_cells,
@@ -81,58 +83,92 @@ READS = {
 }  # fmt: skip
 
 
+# Each reader's usual cost, in seconds of an incremental recompute at the large benchmark on
+# PostgreSQL: the costliest start first (readers not listed last).
+READ_COST = {
+    "lead_time": 0.3, "contributions": 0.25, "deployments": 0.25, "_merged": 0.14, "pickup_time": 0.11,
+    "ramp_up": 0.1, "time_to_staff": 0.05, "coding_time": 0.05, "reverted_contributions": 0.04,
+    "closed_prs": 0.04, "roster": 0.03,
+}  # fmt: skip
+
+
 def _needed(reader: str, sources: set[str] | None) -> bool:
     return sources is None or "all" in sources or reader not in READS or bool(READS[reader] & sources)
 
 
 def collect(organization_id: int, scope: Scope, progress: Progress = _noop, sources: set[str] | None = None):
     """Measures and duration samples per (engagement, vendor, month), and the names of those
-    read: all of them, or (``sources``) those fed by these kinds of evidence."""
-    with sharing_deployment_vendors():  # deployments and recovery time ask about the same ones
-        return _collect(organization_id, scope, progress, sources)
-
-
-def _collect(organization_id: int, scope: Scope, progress: Progress, sources: set[str] | None):
-    groups = [g for g in measure_groups() if _needed(g[0].base.__name__, sources)]
-    timings = [(d, read) for d, read in duration_groups() if any(_needed(x.name, sources) for x in d)]
-    steps = len(groups) + 2 + len(timings)
-    done = 0
-    covered: set[str] = set()
+    read: all of them, or (``sources``) those fed by these kinds of evidence. The readers run
+    side by side when the caller allows it (readers.side_by_side); their results are merged here,
+    on the caller's thread, which also reports the progress."""
     month_measures: dict[tuple, dict[str, CellAggregate]] = defaultdict(dict)
-    for group in groups:
-        progress("Measuring " + ", ".join(m.label.lower() for m in group), done, steps)
-        covered |= {m.name for m in group}
-        for name, cells in grouped_cells(organization_id, scope, group).items():
-            for key, aggregate in cells.items():
-                month_measures[key][name] = aggregate
-        done += 1
-    if _needed("deployments", sources):
-        progress("Measuring deployments", done, steps)
-        prod, failed, _ = deployment_cells(organization_id, scope)
-        covered |= {"prod_deployments", "failed_deployments"}
-        for name, cells in (("prod_deployments", prod), ("failed_deployments", failed)):
-            for key, aggregate in cells.items():
-                month_measures[key][name] = aggregate
-    done += 1
-    if _needed("roster", sources):
-        progress("Reading the roster", done, steps)
-        roster, _ = roster_cells(organization_id, scope)
-        covered |= set(roster)
-        for name, cells in roster.items():
-            for key, aggregate in cells.items():
-                month_measures[key][name] = aggregate
-    done += 1
     # Each month's durations of a cell become one chunk (hours as an array, the ids' digest
     # summed once): quarters and "all engagements" cells are then made of chunks.
     month_samples: dict[tuple, dict[str, SampleChunk]] = defaultdict(dict)
-    for durations, read in timings:
-        progress("Timing " + ", ".join(d.label.lower() for d in durations), done, steps)
-        covered |= {d.name for d in durations}
-        for name, columns in read(organization_id, scope).items():
+    covered: set[str] = set()
+    jobs = _readers(organization_id, scope, sources)
+    progress(jobs[0].label if jobs else "Reading evidence", 0, len(jobs))
+    for done, (job, (measured, timed)) in enumerate(readers.run(jobs), start=1):
+        for name, cells in measured.items():
+            covered.add(name)
+            for key, aggregate in cells.items():
+                month_measures[key][name] = aggregate
+        for name, columns in timed.items():
+            covered.add(name)
             for key, chunk in columns.by_cell().items():
                 month_samples[key][name] = chunk
-        done += 1
+        progress(job.label, done, len(jobs))
     return month_measures, month_samples, covered
+
+
+def _readers(organization_id: int, scope: Scope, sources: set[str] | None) -> list[readers.Reader]:
+    """One reader per query (a GROUP BY of measures sharing a base, the deployments, the
+    roster, a timing), each returning ({measure: cells}, {duration: columns}). The slowest
+    first: with two threads, a slow reader started last would leave one thread idle at the end."""
+    out = []
+    for group in measure_groups():
+        if _needed(group[0].base.__name__, sources):
+            label = "Measuring " + ", ".join(m.label.lower() for m in group)
+            read = functools.partial(_measured, organization_id, scope, group)
+            out.append(readers.Reader(label, read, READ_COST.get(group[0].base.__name__, 0)))
+    timings = [(d, read) for d, read in duration_groups() if any(_needed(x.name, sources) for x in d)]
+    # Recovery time asks about the failed deployments that measuring the deployments has just
+    # looked up (sharing_deployment_vendors): the two read on one thread, one after the other.
+    recovery = next(((d, read) for d, read in timings if any(x.name == "recovery_time" for x in d)), None)
+    if _needed("deployments", sources):
+        if recovery is not None:
+            timings.remove(recovery)
+        label = "Measuring deployments" + (" and recovery time" if recovery is not None else "")
+        read = functools.partial(_deployments, organization_id, scope, recovery)
+        out.append(readers.Reader(label, read, READ_COST["deployments"]))
+    if _needed("roster", sources):
+        read = functools.partial(_roster, organization_id, scope)
+        out.append(readers.Reader("Reading the roster", read, READ_COST["roster"]))
+    for durations, read in timings:
+        label = "Timing " + ", ".join(d.label.lower() for d in durations)
+        cost = max(READ_COST.get(d.name, 0) for d in durations)
+        out.append(readers.Reader(label, functools.partial(_timed, organization_id, scope, read), cost))
+    return sorted(out, key=lambda job: -job.cost)
+
+
+def _measured(organization_id, scope, group):
+    return grouped_cells(organization_id, scope, group), {}
+
+
+def _timed(organization_id, scope, read):
+    return {}, read(organization_id, scope)
+
+
+def _deployments(organization_id, scope, recovery):
+    with sharing_deployment_vendors():
+        prod, failed, _ = deployment_cells(organization_id, scope)
+        timed = recovery[1](organization_id, scope) if recovery is not None else {}
+    return {"prod_deployments": prod, "failed_deployments": failed}, timed
+
+
+def _roster(organization_id, scope):
+    roster, _ = roster_cells(organization_id, scope)
+    return roster, {}
 
 
 def roll_up(month_measures, month_samples):
@@ -224,6 +260,7 @@ def _compute_and_store(
     progress("Storing values", 0, 1)
     result = RecomputeResult(cells=len(cell_rows), values=len(rows))
     with transaction.atomic():
+        _recompute_session()
         _store(organization_id, cells, rows, cell_rows, now)
         progress("Scoring", 0, 1)
         result.scores, result.alerts = rescore(organization_id, cells=cells)
@@ -440,14 +477,56 @@ def full_recompute(organization_id: int, progress: Progress = _noop) -> Recomput
 
     ensure_default_template(organization_id)
     refresh_statistics()
-    with transaction.atomic():
-        _recompute_session()
-        DirtyCell.objects.filter(organization_id=organization_id).delete()
-        return recompute(organization_id, Scope(), progress)
+    # Every mark waiting now points at evidence this recompute reads; marks made while it runs
+    # wait for the next one.
+    marks = list(DirtyCell.objects.filter(organization_id=organization_id).values_list("id", flat=True))
+    with _reading():
+        result = recompute(organization_id, Scope(), progress)
+    _forget(marks)
+    return result
 
 
-def _recompute_session() -> None:
-    """PostgreSQL settings for a recompute's transaction (until it ends). JIT off: compiling a
+@contextmanager
+def _reading():
+    """A recompute reads its evidence and computes outside any transaction of its own; only
+    storing and scoring are one transaction (``_compute_and_store``). So its progress is
+    committed as it goes (the page's bar moves), SQLite's single writer is held for the seconds
+    of storing rather than the whole recompute, and the readers may run side by side on
+    connections of their own (readers.py), which see only committed rows. Evidence committed
+    while it reads marks its cells again, for the next recompute.
+
+    The recompute's PostgreSQL settings hold for this connection until the end (reset after),
+    or, inside a caller's transaction, until that transaction ends."""
+    if connection.vendor != "postgresql":
+        with readers.side_by_side(_reader_session):
+            yield
+        return
+    inside = connection.in_atomic_block
+    _recompute_session("LOCAL" if inside else "SESSION")
+    try:
+        with readers.side_by_side(_reader_session):
+            yield
+    finally:
+        if not inside:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET jit; RESET work_mem; RESET random_page_cost; RESET synchronous_commit")
+
+
+def _forget(marks: list[int]) -> None:
+    """Delete dirty marks by id, in lists SQLite's bound on parameters allows."""
+    for ids in chunks(marks, 10_000):
+        DirtyCell.objects.filter(id__in=ids).delete()
+
+
+def _reader_session() -> None:
+    """A reader thread's connection: the recompute's settings, for the session (it is closed
+    when the readers are done)."""
+    _recompute_session("SESSION")
+
+
+def _recompute_session(scope: str = "LOCAL") -> None:
+    """PostgreSQL settings for a recompute: LOCAL for its transaction (until it ends), SESSION
+    for its connection. JIT off: compiling a
     query to machine code costs tens to hundreds of milliseconds a query, more than reading a
     month through an index takes (0.5 s of an incremental recompute at the large benchmark, and
     0.24 s per whole-table GROUP BY). A larger work_mem: with the default 4 MB, grouping two
@@ -457,13 +536,14 @@ def _recompute_session() -> None:
     (the large benchmark's month reads: 1.14 → 0.64 s; the whole-table reads gained too)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute("SET LOCAL work_mem = '256MB'")
-            cursor.execute("SET LOCAL random_page_cost = 1.1")
+            cursor.execute(f"SET {scope} jit = off")
+            cursor.execute(f"SET {scope} work_mem = '256MB'")
+            cursor.execute(f"SET {scope} random_page_cost = 1.1")
             # What a recompute writes is derived from the evidence: committing it need not wait
-            # for the write-ahead log to reach the disk (a crash in that moment loses the whole
-            # transaction, dirty marks included, and the next recompute redoes it).
-            cursor.execute("SET LOCAL synchronous_commit = off")
+            # for the write-ahead log to reach the disk (a crash in that moment loses the
+            # transaction; the dirty marks are deleted after it commits, so the next recompute
+            # redoes it).
+            cursor.execute(f"SET {scope} synchronous_commit = off")
 
 
 def recompute_dirty(organization_id: int, progress: Progress = _noop) -> RecomputeResult:
@@ -483,13 +563,14 @@ def recompute_dirty(organization_id: int, progress: Progress = _noop) -> Recompu
     for _, eng, month, source in marks:
         quarters[periods.quarter_start(month)].add((eng, month))
         sources[periods.quarter_start(month)].add(source)
-    for quarter, dirty in sorted(quarters.items()):
-        with transaction.atomic():
-            _recompute_session()
+    with _reading():
+        for quarter, dirty in sorted(quarters.items()):
+            # Each quarter is stored in a transaction of its own: if a later one fails, the
+            # marks stay and the next run redoes all of them, the stored ones to the same values.
             result = recompute_quarter_cells(organization_id, quarter, dirty, progress, sources[quarter])
-        total.cells += result.cells
-        total.values += result.values
-        total.scores += result.scores
-        total.alerts += result.alerts
-    DirtyCell.objects.filter(id__in=[pk for pk, *_ in marks]).delete()
+            total.cells += result.cells
+            total.values += result.values
+            total.scores += result.scores
+            total.alerts += result.alerts
+    _forget([pk for pk, *_ in marks])
     return total
