@@ -27,7 +27,7 @@ from django.db import connection, connections
 
 @dataclass(frozen=True)
 class Reader:
-    label: str  # the progress phase it reports
+    label: str  # what it reads (an error it raises says so)
     read: Callable[[], object]
     cost: float = 0  # its usual share of a recompute: the costliest start first
 
@@ -96,6 +96,8 @@ def run(readers: list[Reader]) -> Iterator[tuple[Reader, object]]:
         for _ in readers:
             reader, result, error = done.get()
             if error is not None:
+                if reader is not None:
+                    error.add_note(f"in the reader thread {reader.label.lower()}")
                 raise error
             yield reader, result
     finally:

@@ -515,6 +515,28 @@ def test_full_recompute_analyses_evidence_tables_postgresql_has_never_analysed()
         assert cursor.fetchone() == (len(engine.EVIDENCE_TABLES),)
 
 
+def test_full_recompute_analyses_the_tables_it_rewrote(evidence):
+    """Values, cells and scores written into empty tables have no statistics until autovacuum
+    comes by; the incremental recompute right after scanned the whole value table to score."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("table statistics are PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_stat_reset_single_table_counters(relid) FROM pg_stat_user_tables WHERE relname = ANY(%s)",
+            [list(engine.DERIVED_TABLES)],
+        )
+    engine.full_recompute(evidence.org.id)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(%s) AND last_analyze IS NOT NULL",
+            [list(engine.DERIVED_TABLES)],
+        )
+        assert {name for (name,) in cursor.fetchall()} == set(engine.DERIVED_TABLES)
+
+
 def test_a_recompute_whose_worker_died_does_not_block_the_next(world):
     import socket
     import subprocess
