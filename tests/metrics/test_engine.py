@@ -355,11 +355,12 @@ def test_a_change_arriving_after_its_deployment_marks_the_deployments_month(comp
     assert _stored_state(computed.org) == after_incremental
 
 
-def test_new_work_items_re_read_only_what_work_items_feed(computed):
+def test_new_work_items_re_read_only_what_work_items_feed(computed, monkeypatch):
     """A tracker sync of work items marks its months for work items only: the recompute reads
     the work-item measures again and keeps the git and PR measures of those months as stored."""
     from partnerscope.evidence.connectors.store import store_work_items
     from partnerscope.evidence.models import Connection
+    from partnerscope.metrics import readers
     from tests.metrics.conftest import at, work_item
 
     DirtyCell.objects.all().delete()
@@ -367,10 +368,16 @@ def test_new_work_items_re_read_only_what_work_items_feed(computed):
         Connection.objects.get(engagement=computed.engagement_a), [work_item("B-9", "Bug", at(14))]
     )
     assert set(DirtyCell.objects.values_list("month", "source")) == {(MARCH, "items")}
-    phases = []
-    engine.recompute_dirty(computed.org.id, lambda phase, done, total: phases.append(phase))
-    assert any("bugs" in p for p in phases) and any("issue lead" in p for p in phases)
-    assert not any("commits" in p or "merged prs" in p or "pickup" in p for p in phases), phases
+    read, run = [], readers.run
+
+    def recording(jobs):
+        read.extend(job.label for job in jobs)
+        return run(jobs)
+
+    monkeypatch.setattr(readers, "run", recording)
+    engine.recompute_dirty(computed.org.id)
+    assert any("bugs" in p for p in read) and any("issue lead" in p for p in read)
+    assert not any("commits" in p or "merged prs" in p or "pickup" in p for p in read), read
     density = cell(computed, vendor_key=computed.vendor_a.id).measures
     assert density["bugs"] == 4 and density["commits"] == 4  # the new bug; git measures kept
     after_incremental = _stored_state(computed.org)
