@@ -544,6 +544,21 @@ def test_full_recompute_analyses_the_tables_it_rewrote(evidence):
         assert {name for (name,) in cursor.fetchall()} == set(engine.DERIVED_TABLES)
 
 
+@pytest.mark.django_db
+def test_value_and_score_pages_keep_room_for_a_recompute_s_updates():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("fillfactor is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname IN ('metrics_metricvalue', 'metrics_score')"
+        )
+        assert dict(cursor.fetchall()) == {
+            "metrics_metricvalue": ["fillfactor=60"], "metrics_score": ["fillfactor=60"]
+        }  # fmt: skip
+
+
 def test_a_recompute_whose_worker_died_does_not_block_the_next(world):
     import socket
     import subprocess
