@@ -493,6 +493,29 @@ def test_vendor_scores_give_other_apps_the_latest_standing_and_no_history_as_abs
     assert computed.vendor_b.id not in scores
 
 
+def _reset_statistics(tables) -> None:
+    """What a restore leaves (and an empty table has): counters and analysis times reset."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_stat_reset_single_table_counters(relid) FROM pg_stat_user_tables WHERE relname = ANY(%s)",
+            [list(tables)],
+        )
+
+
+def _analysed(tables) -> set[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # a transaction reads statistics once, cached
+        cursor.execute(
+            "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(%s) AND last_analyze IS NOT NULL",
+            [list(tables)],
+        )
+        return {name for (name,) in cursor.fetchall()}
+
+
 @pytest.mark.django_db
 def test_full_recompute_analyses_evidence_tables_postgresql_has_never_analysed():
     # A database restored from a dump starts with no statistics and empty change counters;
@@ -501,25 +524,16 @@ def test_full_recompute_analyses_evidence_tables_postgresql_has_never_analysed()
 
     if connection.vendor != "postgresql":
         pytest.skip("table statistics are PostgreSQL's")
+    _reset_statistics(engine.EVIDENCE_TABLES)
     with connection.cursor() as cursor:
-        # What a restore leaves: the tables' counters and analysis times reset.
-        cursor.execute(
-            "SELECT pg_stat_reset_single_table_counters(relid) FROM pg_stat_user_tables WHERE relname = ANY(%s)",
-            [list(engine.EVIDENCE_TABLES)],
-        )
         cursor.execute(
             "SELECT count(*) FROM pg_stat_user_tables WHERE relname = ANY(%s) "
             "AND last_analyze IS NULL AND last_autoanalyze IS NULL AND n_mod_since_analyze = 0",
             [list(engine.EVIDENCE_TABLES)],
         )
         assert cursor.fetchone() == (len(engine.EVIDENCE_TABLES),)
-        engine.refresh_statistics()
-        cursor.execute("SELECT pg_stat_clear_snapshot()")  # a transaction reads statistics once, cached
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_user_tables WHERE relname = ANY(%s) AND last_analyze IS NOT NULL",
-            [list(engine.EVIDENCE_TABLES)],
-        )
-        assert cursor.fetchone() == (len(engine.EVIDENCE_TABLES),)
+    engine.refresh_statistics()
+    assert _analysed(engine.EVIDENCE_TABLES) == set(engine.EVIDENCE_TABLES)
 
 
 def test_full_recompute_analyses_the_tables_it_rewrote(evidence):
@@ -529,19 +543,9 @@ def test_full_recompute_analyses_the_tables_it_rewrote(evidence):
 
     if connection.vendor != "postgresql":
         pytest.skip("table statistics are PostgreSQL's")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_stat_reset_single_table_counters(relid) FROM pg_stat_user_tables WHERE relname = ANY(%s)",
-            [list(engine.DERIVED_TABLES)],
-        )
+    _reset_statistics(engine.DERIVED_TABLES)
     engine.full_recompute(evidence.org.id)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute(
-            "SELECT relname FROM pg_stat_user_tables WHERE relname = ANY(%s) AND last_analyze IS NOT NULL",
-            [list(engine.DERIVED_TABLES)],
-        )
-        assert {name for (name,) in cursor.fetchall()} == set(engine.DERIVED_TABLES)
+    assert _analysed(engine.DERIVED_TABLES) == set(engine.DERIVED_TABLES)
 
 
 @pytest.mark.django_db
