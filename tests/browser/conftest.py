@@ -25,6 +25,34 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_request_at_a_time_on_a_shared_connection(django_db_setup):
+    """On SQLite the test database lives in memory, and the live server's request threads all
+    use the test's one connection to it: the browser loading a page's chart images at once
+    then had two requests open a transaction on it together ("cannot start a transaction
+    within a transaction", seen under CI's load). There the server takes one request at a time
+    (Django then closes each HTTP connection after its response). After ``django_db_setup``:
+    before it, the connection still names the database file of the settings."""
+    from django.core.servers.basehttp import WSGIServer
+    from django.db import connection
+    from django.test.testcases import LiveServerThread
+
+    if not (connection.vendor == "sqlite" and connection.is_in_memory_db()):
+        yield
+        return
+
+    class OneAtATime(WSGIServer):
+        def __init__(self, *args, connections_override=None, **kwargs):  # the threaded one's keyword
+            super().__init__(*args, **kwargs)
+
+    threaded = LiveServerThread.server_class
+    LiveServerThread.server_class = OneAtATime
+    try:
+        yield
+    finally:
+        LiveServerThread.server_class = threaded
+
+
 @pytest.fixture(scope="session")
 def browser():
     missing = None
