@@ -260,8 +260,7 @@ def _compute_and_store(
             progress("Computing KPI values", done, len(keys))
     progress("Storing values", 0, 1)
     result = RecomputeResult(cells=len(cell_rows), values=len(rows))
-    with transaction.atomic():
-        _recompute_session()
+    with transaction.atomic():  # the recompute's settings hold already (_reading)
         _store(organization_id, cells, rows, cell_rows, now)
         progress("Scoring", 0, 1)
         result.scores, result.alerts = rescore(organization_id, cells=cells)
@@ -507,19 +506,15 @@ def _reading():
 
     The recompute's PostgreSQL settings hold for this connection until the end (reset after),
     or, inside a caller's transaction, until that transaction ends."""
-    if connection.vendor != "postgresql":
-        with readers.side_by_side(_reader_session):
-            yield
-        return
     inside = connection.in_atomic_block
     _recompute_session("LOCAL" if inside else "SESSION")
     try:
         with readers.side_by_side(_reader_session):
             yield
     finally:
-        if not inside:
+        if not inside and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("RESET jit; RESET work_mem; RESET random_page_cost; RESET synchronous_commit")
+                cursor.execute("; ".join(f"RESET {name}" for name, _ in RECOMPUTE_SETTINGS))
 
 
 def _forget(marks: list[int]) -> None:
@@ -534,26 +529,27 @@ def _reader_session() -> None:
     _recompute_session("SESSION")
 
 
-def _recompute_session(scope: str = "LOCAL") -> None:
-    """PostgreSQL settings for a recompute: LOCAL for its transaction (until it ends), SESSION
-    for its connection. JIT off: compiling a
-    query to machine code costs tens to hundreds of milliseconds a query, more than reading a
-    month through an index takes (0.5 s of an incremental recompute at the large benchmark, and
-    0.24 s per whole-table GROUP BY). A larger work_mem: with the default 4 MB, grouping two
-    million contributions sorted 140 MB on disk and hashed the commits in 16 batches. A random
-    page cost of 1.1 (SSD or cached data, not the spinning disks of the default 4): otherwise a
-    month's 55,000 contributions joined every commit by a scan instead of 55,000 key lookups
-    (the large benchmark's month reads: 1.14 → 0.64 s; the whole-table reads gained too)."""
+# PostgreSQL settings for a recompute. JIT off: compiling a query to machine code costs tens to
+# hundreds of milliseconds a query, more than reading a month through an index takes (0.5 s of
+# an incremental recompute at the large benchmark, and 0.24 s per whole-table GROUP BY). A larger
+# work_mem: with the default 4 MB, grouping two million contributions sorted 140 MB on disk and
+# hashed the commits in 16 batches. A random page cost of 1.1 (SSD or cached data, not the
+# spinning disks of the default 4): otherwise a month's 55,000 contributions joined every commit
+# by a scan instead of 55,000 key lookups (the large benchmark's month reads: 1.14 → 0.64 s; the
+# whole-table reads gained too). No synchronous commit: what a recompute writes is derived from
+# the evidence, so committing it need not wait for the write-ahead log to reach the disk (a
+# crash in that moment loses the transaction; the dirty marks are deleted after it commits, so
+# the next recompute redoes it).
+RECOMPUTE_SETTINGS = (("jit", "off"), ("work_mem", "'256MB'"), ("random_page_cost", "1.1"),
+                      ("synchronous_commit", "off"))  # fmt: skip
+
+
+def _recompute_session(scope: str) -> None:
+    """The recompute's settings: LOCAL for the transaction (until it ends), SESSION for the
+    connection."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"SET {scope} jit = off")
-            cursor.execute(f"SET {scope} work_mem = '256MB'")
-            cursor.execute(f"SET {scope} random_page_cost = 1.1")
-            # What a recompute writes is derived from the evidence: committing it need not wait
-            # for the write-ahead log to reach the disk (a crash in that moment loses the
-            # transaction; the dirty marks are deleted after it commits, so the next recompute
-            # redoes it).
-            cursor.execute(f"SET {scope} synchronous_commit = off")
+            cursor.execute("; ".join(f"SET {scope} {name} = {value}" for name, value in RECOMPUTE_SETTINGS))
 
 
 def recompute_dirty(organization_id: int, progress: Progress = _noop) -> RecomputeResult:

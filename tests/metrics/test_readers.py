@@ -178,3 +178,27 @@ def test_a_recompute_commits_its_progress_and_lets_evidence_be_written_while_it_
     assert not errors
     assert seen and set(seen) <= {"Reading evidence", "Computing KPI values"}
     assert DirtyCell.objects.filter(organization=evidence.org, source="git").count() == 1
+
+
+def test_the_recompute_settings_hold_while_it_reads_and_are_reset_after():
+    if connection.vendor != "postgresql":
+        pytest.skip("the settings are PostgreSQL's")
+    names = [name for name, _ in engine.RECOMPUTE_SETTINGS]
+
+    def current():
+        with connection.cursor() as cursor:
+            values = []
+            for name in names:
+                cursor.execute(f"SHOW {name}")
+                values.append(cursor.fetchone()[0])
+            return values
+
+    before = current()
+    with engine._reading():
+        assert current() == ["off", "256MB", "1.1", "off"]
+    assert current() == before
+    with transaction.atomic():  # inside a caller's transaction: until it ends
+        with engine._reading():
+            pass
+        assert current() == ["off", "256MB", "1.1", "off"]
+    assert current() == before
