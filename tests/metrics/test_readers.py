@@ -47,7 +47,9 @@ def test_readers_side_by_side_store_what_one_reader_at_a_time_stores(evidence, s
     settings.METRICS_READ_THREADS = 2
     threads_seen.clear()
     engine.full_recompute(org.id)
-    assert threads_seen == {"reader-0", "reader-1"}
+    # Off this thread; whether both threads got a GROUP BY depends on timing (one can take
+    # them all while the other starts), and that two run at once is the finish-order test's.
+    assert threads_seen and threads_seen <= {"reader-0", "reader-1"}
     assert _stored_state(org) == one_at_a_time
 
     # One day of new evidence, recomputed incrementally by two threads: as a full recompute.
