@@ -355,6 +355,47 @@ def test_a_change_arriving_after_its_deployment_marks_the_deployments_month(comp
     assert _stored_state(computed.org) == after_incremental
 
 
+def test_a_redeployed_change_counts_once_at_its_first_deployment(computed):
+    """Lead time counts a change in the month of its first successful production deployment.
+    In April, D4 ships #2 again (first deployed by D1 in March) and #9, and D5 ships #9 again:
+    April counts #9 once, from D4; March keeps #2. Reading April alone (incrementally) looks up
+    the earlier deployments of the shas shipped again only, and agrees with a full recompute."""
+    from partnerscope.evidence.connectors.store import store_deployments, store_pull_requests
+    from partnerscope.evidence.models import Connection, Deployment, DeploymentCommit
+    from tests.conftest import pull_request_row
+    from tests.metrics.conftest import at
+
+    april = datetime.date(2024, 4, 1)
+    connection = Connection.objects.get(engagement=computed.engagement_a)
+    store_pull_requests(
+        connection,
+        [
+            pull_request_row(
+                9, "ana-alpha", at(2, month=4), first_commit_at=at(1, month=4), merge_commit_sha="n" * 40
+            )
+        ],
+    )
+    when = {"d4": at(5, month=4), "d5": at(9, month=4)}
+    store_deployments(
+        connection,
+        [{"external_id": key, "kind": "deployment", "environment": "production", "is_production": True,
+          "is_hotfix": False, "outcome": "success", "sha": "", "ref": "main", "name": "deploy", "created_at": at_,
+          "finished_at": at_, "updated_at": at_, "url": "", "actor": "ana-alpha", "acted_on": at_.date(),
+          "is_bot": False} for key, at_ in when.items()],
+    )  # fmt: skip
+    d4, d5 = (Deployment.objects.get(connection=connection, external_id=key) for key in when)
+    for deployment, sha in ((d4, f"m{2:039d}"), (d4, "n" * 40), (d5, "n" * 40)):
+        DeploymentCommit.objects.create(organization_id=computed.org.id, deployment=deployment, sha=sha)
+    assert (computed.engagement_a.id, april) in set(DirtyCell.objects.values_list("engagement_id", "month"))
+    engine.recompute_dirty(computed.org.id)
+    lead = value(computed, "lead_time", start=april)
+    assert lead.sample == 1 and lead.value == pytest.approx(96)  # #9: 04-01 -> D4 04-05
+    assert value(computed, "lead_time").sample == 4  # March as it was, #2 included
+    incremental = _stored_state(computed.org)
+    engine.full_recompute(computed.org.id)
+    assert _stored_state(computed.org) == incremental
+
+
 def test_new_work_items_re_read_only_what_work_items_feed(computed, monkeypatch):
     """A tracker sync of work items marks its months for work items only: the recompute reads
     the work-item measures again and keeps the git and PR measures of those months as stored."""
