@@ -932,8 +932,9 @@ def first_deploys(organization_id: int, scope: Scope) -> dict[str, tuple[float, 
     For a period, the shas its deployments shipped are the candidates. Most were shipped once,
     by that deployment, which is then their first; only the few shipped again (a redeploy,
     another connection deploying the same repository) are grouped over all their deployments,
-    since their first may lie before the period. Grouping every candidate cost a lookup of each
-    one's deployments: 9,600 shas a month at the large benchmark, half of this reader's time.
+    since their first may lie before the period. Grouping every candidate looked up each one's
+    deployments: for a month of the large benchmark, 9,600 shas and 69,000 buffer reads, against
+    33,000 this way (what matters when the month's pages are not cached).
     """
     if not (scope.start or scope.end):
         return {
