@@ -516,7 +516,7 @@ def serve_and_measure(org_slug: str, vendor_uid: str, requests_per_client: int) 
     from django.contrib.auth import get_user_model
     from django.contrib.sessions.backends.db import SessionStore
 
-    from partnerscope.ops.server import DEFAULT_THREADS, make_server
+    from partnerscope.ops.server import DEFAULT_THREADS, make_server, serve_in_thread
 
     user = get_user_model().objects.get(username="owner@bench.test")
     session = SessionStore()
@@ -527,7 +527,7 @@ def serve_and_measure(org_slug: str, vendor_uid: str, requests_per_client: int) 
     # The server `partnerscope serve` runs, with its default threads.
     server = make_server("127.0.0.1", 0)
     port = server.effective_port
-    threading.Thread(target=server.run, daemon=True).start()
+    stop_server = serve_in_thread(server)
     base = f"http://127.0.0.1:{port}"
     pages = {
         "scorecard": f"/o/{org_slug}/scorecards/vendor/{vendor_uid}/?kind=quarter",
@@ -575,7 +575,7 @@ def serve_and_measure(org_slug: str, vendor_uid: str, requests_per_client: int) 
                 t.join()
     for c in clients:
         c.close()
-    server.close()
+    stop_server()
 
     def p95(values):
         return statistics.quantiles(values, n=20)[-1] * 1000

@@ -118,24 +118,24 @@ def test_serve_runs_app_and_worker_and_stops_both(tmp_path):
 
 def test_the_server_has_its_default_threads_and_freezes_what_lives_as_long_as_it():
     import gc
-    import threading
 
-    from partnerscope.ops.server import DEFAULT_THREADS, make_server
+    from partnerscope.ops.server import DEFAULT_THREADS, make_server, serve_in_thread
 
     server = make_server("127.0.0.1", 0)
+    stop = server.close
     try:
         assert server.adj.threads == DEFAULT_THREADS == 4
         # The app's modules, classes and views are out of the collector's walks.
         assert gc.get_freeze_count() > 10_000
         # A static file: served without the database (a request thread's connection would
         # outlive the test and hold the test database open).
-        threading.Thread(target=server.run, daemon=True).start()
+        stop = serve_in_thread(server)
         with urllib.request.urlopen(
             f"http://127.0.0.1:{server.effective_port}/static/partnerscope/app.css", timeout=30
         ) as response:
             assert response.status == 200
     finally:
-        server.close()
+        stop()
         gc.unfreeze()
     assert (
         "default: 4"

@@ -4,6 +4,8 @@ as the page benchmark measures it (one function, so the benchmark times what use
 from __future__ import annotations
 
 import gc
+import threading
+from collections.abc import Callable
 
 # Request threads. The interpreter runs one thread at a time, so threads beyond a few only add
 # waiting: under eight concurrent clients on two cores, 8 threads gave the scorecard and the
@@ -29,3 +31,28 @@ def make_server(host: str, port: int, threads: int = DEFAULT_THREADS):
     gc.collect()
     gc.freeze()
     return create_server(application, host=host, port=port, threads=threads, ident="PartnerScope")
+
+
+def serve_in_thread(server) -> Callable[[], None]:
+    """Serve ``server`` on a daemon thread (the benchmark and the tests do); returns the function
+    that stops it. Stopping ends the loop before it closes the socket: closed under a running
+    ``select``, the thread died with "Bad file descriptor"."""
+    stopping = threading.Event()
+
+    def loop():
+        while not stopping.is_set():
+            # One poll at a time, so the flag is looked at within the timeout.
+            server.asyncore.loop(
+                timeout=0.05, map=server._map, use_poll=server.adj.asyncore_use_poll, count=1
+            )
+
+    thread = threading.Thread(target=loop, name="partnerscope-server", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        stopping.set()
+        thread.join()
+        server.task_dispatcher.shutdown()
+        server.close()
+
+    return stop
