@@ -479,6 +479,17 @@ DUCK_QUERIES = [
          quantile_cont((SELECT epoch(min(inc.resolved_at) - shipped.done) / 3600 FROM inc
            WHERE inc.caused_by_id = shipped.id), 0.5)
        FROM shipped GROUP BY GROUPING SETS ((engagement_id, vkey, period), (vkey, period))""",
+    # deployment days per week: distinct days with a deployment of vendor changes per calendar
+    # week (Monday weeks, in the period of their Thursday), the days of all engagements joined
+    # for the vendor's own cell; quantiles over those weeks (the engine also counts the weeks
+    # without a deployment as 0: a few per cell, left out here)
+    """WITH days AS (SELECT DISTINCT dep.engagement_id, p.vkey, CAST(dep.done AS DATE) AS day FROM dep
+         JOIN dc ON dc.deployment_id = dep.id JOIN p ON p.merge_commit_sha = dc.sha),
+       weeks AS (SELECT engagement_id, vkey, date_trunc('week', day) + INTERVAL 3 DAY AS thursday,
+         count(DISTINCT day) AS n FROM days
+         GROUP BY GROUPING SETS ((engagement_id, vkey, thursday), (vkey, thursday)))
+       SELECT engagement_id, vkey, {pt} AS period, quantile_cont(n, [0.5, 0.75, 0.9])
+       FROM weeks GROUP BY engagement_id, vkey, period""",
     # issue lead time
     """SELECT engagement_id, vkey, {pw} AS period, count(*),
          quantile_cont(epoch(resolved_at - created_at) / 3600, [0.5, 0.75, 0.9])
@@ -501,6 +512,7 @@ def duckdb_floor(directory: Path) -> tuple[float, int]:
             "pd": f"date_trunc('{trunc}', f.at)",
             "ps": f"date_trunc('{trunc}', done)",
             "pw": f"date_trunc('{trunc}', resolved_at)",
+            "pt": f"date_trunc('{trunc}', thursday)",
         }
         for query in DUCK_QUERIES:
             rows += len(duck.execute(query.format(**periods)).fetchall())

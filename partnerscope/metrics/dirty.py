@@ -25,6 +25,9 @@ DATES = {
     "deployment": ("connection__engagement_id", ["created_at", "finished_at"]),
     "incident": ("connection__engagement_id", ["started_at", "resolved_at"]),
 }
+# Evidence also counted per calendar week (deployment days per week), in the month of the
+# week's Thursday: a change to it may change the month beside its own.
+WEEKLY = frozenset({"deployment"})
 # What kind of evidence each model is: a recompute re-reads only the measures it feeds.
 SOURCES = {
     "contribution": "git", "pullrequest": "prs", "review": "prs", "workitem": "items", "deployment": "deployments",
@@ -53,7 +56,7 @@ def mark(organization_id: int, cells, source: str = "all") -> int:
 
 def mark_rows(rows) -> int:
     """Mark the months of an attributed evidence queryset dirty (one GROUP BY per date)."""
-    from partnerscope.metrics.measures import MonthOf, month_value
+    from partnerscope.metrics.measures import WEEK_REACH, MonthOf, month_value
 
     model = rows.model._meta.model_name
     if model not in DATES:
@@ -61,16 +64,21 @@ def mark_rows(rows) -> int:
     engagement, dates = DATES[model]
     pairs, organization_ids = set(), set()
     for date_field in dates:
+        months = {"month": MonthOf(date_field)}
+        if model in WEEKLY:
+            # Its week may count in the month beside (the days within three days of its Thursday).
+            months["before"] = MonthOf(F(date_field) - WEEK_REACH)
+            months["after"] = MonthOf(F(date_field) + WEEK_REACH)
         grouped = (
             rows.filter(**{f"{date_field}__isnull": False})
-            .annotate(month=MonthOf(date_field))
-            .values_list("organization_id", F(engagement), "month")
+            .annotate(**months)
+            .values_list("organization_id", F(engagement), *months)
             .distinct()
             .order_by()
         )
-        for organization_id, eng, month in grouped:
+        for organization_id, eng, *found in grouped:
             organization_ids.add(organization_id)
-            pairs.add((organization_id, eng, month_value(month)))
+            pairs.update((organization_id, eng, month_value(month)) for month in found)
     for organization_id, eng, day in _reverted_cells(rows) | _deployed_cells(rows):
         organization_ids.add(organization_id)
         pairs.add((organization_id, eng, day))
@@ -138,7 +146,7 @@ def _deployed_cells(rows):
     changes, lead and deploy time): a commit or PR arriving after that deployment changes the
     deployment's month too. Looked up by sha through the (organization, sha) index."""
     from partnerscope.evidence.models import DeploymentCommit
-    from partnerscope.metrics.measures import chunks
+    from partnerscope.metrics.measures import chunks, week_thursday
 
     model = rows.model._meta.model_name
     if model not in ("contribution", "pullrequest"):
@@ -157,7 +165,9 @@ def _deployed_cells(rows):
             ).values_list(
                 "deployment__connection__engagement_id", "deployment__finished_at", "deployment__created_at"
             ):
-                found.add((organization_id, eng, (finished or created).date()))
+                day = (finished or created).astimezone(datetime.UTC).date()
+                found.add((organization_id, eng, day))
+                found.add((organization_id, eng, week_thursday(day)))  # its week's month
     return found
 
 

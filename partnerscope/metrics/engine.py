@@ -36,6 +36,7 @@ from partnerscope.metrics.measures import (
     PEOPLE_AT_A_TIME,
     CellAggregate,
     Scope,
+    calendar_weeks,
     chunks,
     deployment_cells,
     duration_groups,
@@ -65,7 +66,10 @@ def _noop(phase: str, done: int, total: int) -> None:
 
 def _period_values(kind: str, start: datetime.date) -> dict[str, float]:
     days = periods.days_in(kind, start)
-    return {"days": float(days), "weeks": days / 7, "months": 1.0 if kind == periods.MONTH else 3.0}
+    return {
+        "days": float(days), "weeks": days / 7, "months": 1.0 if kind == periods.MONTH else 3.0,
+        "calendar_weeks": float(calendar_weeks(start, periods.next_start(kind, start))),
+    }  # fmt: skip
 
 
 # Which kinds of evidence (DirtyCell.Source) each reader depends on, by measure base or
@@ -78,10 +82,14 @@ READS = {
     "lead_time": {"deployments", "prs"}, "deploy_time": {"deployments", "prs"}, "pickup_time": {"prs"},
     "review_time": {"prs"}, "client_wait": {"prs"}, "coding_time": {"prs"}, "issue_lead_time": {"items"},
     "ticket_client_wait": {"items"},
-    "recovery_time": {"incidents", "deployments", "git", "prs"}, "time_to_staff": {"prs", "roster"},
+    "recovery_time": {"incidents", "deployments", "git", "prs"}, "deploy_days": {"deployments", "git", "prs"},
+    "time_to_staff": {"prs", "roster"},
     "ramp_up": {"prs", "roster"},
 }  # fmt: skip
 
+
+# Durations read on the deployments' thread, after measuring them (see _readers).
+SHARE_DEPLOYMENT_VENDORS = frozenset({"recovery_time", "deploy_days"})
 
 # Each reader's usual cost, in seconds of an incremental recompute at the large benchmark on
 # PostgreSQL: the costliest start first (readers not listed last).
@@ -133,14 +141,14 @@ def _readers(organization_id: int, scope: Scope, sources: set[str] | None) -> li
             read = functools.partial(_measured, organization_id, scope, group)
             out.append(readers.Reader(label, read, READ_COST.get(group[0].base.__name__, 0)))
     timings = [(d, read) for d, read in duration_groups() if any(_needed(x.name, sources) for x in d)]
-    # Recovery time asks about the failed deployments that measuring the deployments has just
-    # looked up (sharing_deployment_vendors): the two read on one thread, one after the other.
-    recovery = next(((d, read) for d, read in timings if any(x.name == "recovery_time" for x in d)), None)
+    # Recovery time and deployment days ask about the deployments that measuring the deployments
+    # has just looked up (sharing_deployment_vendors): they read on its thread, after it.
+    shared = [(d, read) for d, read in timings if any(x.name in SHARE_DEPLOYMENT_VENDORS for x in d)]
     if _needed("deployments", sources):
-        if recovery is not None:
-            timings.remove(recovery)
-        label = "Measuring deployments" + (" and recovery time" if recovery is not None else "")
-        read = functools.partial(_deployments, organization_id, scope, recovery)
+        for timing in shared:
+            timings.remove(timing)
+        label = "Measuring deployments" + "".join(f", {x.label.lower()}" for d, _ in shared for x in d)
+        read = functools.partial(_deployments, organization_id, scope, shared)
         out.append(readers.Reader(label, read, READ_COST["deployments"]))
     if _needed("roster", sources):
         read = functools.partial(_roster, organization_id, scope)
@@ -160,10 +168,12 @@ def _timed(organization_id, scope, read):
     return {}, read(organization_id, scope)
 
 
-def _deployments(organization_id, scope, recovery):
+def _deployments(organization_id, scope, shared):
+    timed = {}
     with sharing_deployment_vendors():
         prod, failed, _ = deployment_cells(organization_id, scope)
-        timed = recovery[1](organization_id, scope) if recovery is not None else {}
+        for _, read in shared:
+            timed.update(read(organization_id, scope))
     return {"prod_deployments": prod, "failed_deployments": failed}, timed
 
 

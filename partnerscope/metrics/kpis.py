@@ -47,6 +47,9 @@ class Kpi:
     min_sample: int = 5
     builtin: bool = True
     group: str = ""
+    # A duration whose samples are days (ordinals), counted per calendar week of the period:
+    # the median is over every week, those without a sample counting 0.
+    days_per_week: bool = False
 
     @property
     def scale(self) -> float:
@@ -84,6 +87,11 @@ BUILTIN: dict[str, Kpi] = {
             "Successful production deployments containing vendor changes, per week",
             "DORA; Apache DevLake DORA dashboard", formula="prod_deployments / weeks",
             sample_measure="prod_deployments", min_sample=1, group="Delivery"),
+        Kpi("deploy_days", "Deployment days per week", 1, "duration", "days per week", 1,
+            "Median over the period's calendar weeks of the days with at least one successful production "
+            "deployment containing vendor changes; a week without one counts 0 (a week belongs to the month "
+            "of its Thursday)", "DORA; Apache DevLake DORA dashboard", duration="deploy_days", min_sample=4,
+            days_per_week=True, group="Delivery"),
         Kpi("lead_time", "Lead time for changes", 1, "duration", "hours", -1,
             "Median of first production deployment containing the PR's merge commit − the PR's first "
             "commit (the host's first commit, so squash merges keep theirs)",
@@ -249,9 +257,13 @@ def compute(kpi: Kpi, measures: dict, samples: dict, period_values: dict) -> Com
         if not n:
             return Computed(None, 0)
         hours = stats.sorted_hours(chunks)
+        sample = n
+        if kpi.days_per_week:
+            hours = _days_per_week(hours, int(period_values["calendar_weeks"]))
+            sample = len(hours)
         out = Computed(
             float(stats.percentile(hours, 0.5)),
-            n,
+            sample,
             p75=float(stats.percentile(hours, 0.75)),
             p90=float(stats.percentile(hours, 0.9)),
             digest=digest_of(n, sum(c.id_sum for c in chunks), sum(c.id_hash for c in chunks)),
@@ -286,6 +298,16 @@ def compute(kpi: Kpi, measures: dict, samples: dict, period_values: dict) -> Com
     else:
         out.status = "ok"
     return out
+
+
+def _days_per_week(days, weeks: int):
+    """Sorted counts of days per calendar week from day ordinals (several engagements' samples
+    of one day are one day), with a 0 for each of the period's ``weeks`` without a day."""
+    import numpy as np
+
+    # Ordinal 1 (1 January of year 1) was a Monday: (ordinal - 1) // 7 numbers Monday weeks.
+    _, counts = np.unique((np.unique(days).astype(np.int64) - 1) // 7, return_counts=True)
+    return np.sort(np.concatenate((np.zeros(max(0, weeks - len(counts))), counts.astype(np.float64))))
 
 
 def _digest(measures: dict, names: list[str]) -> str:

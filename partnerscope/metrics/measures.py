@@ -805,6 +805,53 @@ def deployment_cells(organization_id: int, scope: Scope) -> tuple[dict, dict, di
     )
 
 
+# A calendar week (Monday to Sunday) counts in the month of its Thursday, as ISO 8601 gives a
+# week to the year of its Thursday: every week falls in exactly one month, so a quarter's weeks
+# are its months' weeks. A week's days lie within three days of its Thursday.
+WEEK_REACH = datetime.timedelta(days=3)
+
+
+def week_thursday(day: datetime.date) -> datetime.date:
+    return day + datetime.timedelta(days=3 - day.weekday())
+
+
+def calendar_weeks(start: datetime.date, end: datetime.date) -> int:
+    """The weeks that count in [start, end): its Thursdays."""
+    first = start + datetime.timedelta(days=(3 - start.weekday()) % 7)
+    return 0 if first >= end else ((end - first).days - 1) // 7 + 1
+
+
+def deployment_day_samples(organization_id: int, scope: Scope) -> list[Sample]:
+    """One sample per day with a successful production deployment containing a vendor's changes,
+    per engagement and vendor: its record is the day's first such deployment, its value the
+    day's ordinal (date.toordinal), and it counts in the month of its week's Thursday. The KPI
+    groups the days into weeks (the days of several engagements are one vendor's days once)
+    and counts the weeks without a deployment as 0 (kpis.compute).
+
+    The weeks at the scope's edges reach into the months beside it, so deployments are read
+    three days beyond it; the vendors behind the deployments of the scope itself are those
+    measuring the deployments has just looked up (sharing_deployment_vendors)."""
+    widened = Scope(
+        scope.engagement_ids,
+        scope.start - WEEK_REACH if scope.start else None,
+        scope.end + WEEK_REACH if scope.end else None,
+    )
+    deployments = production_deployments(organization_id, widened)
+    vendors = deployment_vendors(organization_id, deployments)
+    first: dict[tuple, tuple[datetime.datetime, int]] = {}
+    for deployment_id, eng, done in deployments.values_list("id", "eng", "day"):
+        for vkey in vendors.get(deployment_id, ()):
+            key = (eng, vkey, done.astimezone(datetime.UTC).date())
+            if key not in first or (done, deployment_id) < first[key]:
+                first[key] = (done, deployment_id)
+    out = []
+    for (eng, vkey, day), (_, deployment_id) in first.items():
+        month = month_start(week_thursday(day))
+        if _in_scope(scope, month, eng):
+            out.append(Sample(deployment_id, eng, vkey, month, float(day.toordinal())))
+    return out
+
+
 ROSTER_MEASURES = ("fte_months", "headcount", "leavers", "key_people", "key_leavers")
 # Measures that count people at a time, not events: a quarter takes its largest month.
 PEOPLE_AT_A_TIME = frozenset({"headcount", "key_people"})
@@ -1302,6 +1349,9 @@ DURATIONS: dict[str, Duration] = {
         Duration("ticket_client_wait", "Ticket client wait",
                  "Time a work item resolved by the vendor spent waiting for the client", "work_item",
                  _single("ticket_client_wait", ticket_wait_samples)),
+        Duration("deploy_days", "Deployment days",
+                 "Days with a successful production deployment containing the vendor's changes (each day's "
+                 "first such deployment is listed)", "deployment", _single("deploy_days", deployment_day_samples)),
         Duration("recovery_time", "Failed deployment recovery time",
                  "Incident resolved − failed deployment finished", "incident", _single("recovery_time", recovery_time_samples)),
         Duration("time_to_staff", "Time to staff",

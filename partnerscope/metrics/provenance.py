@@ -136,7 +136,9 @@ def evidence_for(value: MetricValue, kpi: Kpi) -> Provenance:
         duration = DURATIONS[kpi.duration]
         samples = [x for x in duration.samples(org, scope) if x.vkey == vkey]
         ids = [x.rid for x in samples]
-        records = _records(duration.record, sorted(set(ids)), {x.rid: x.hours for x in samples})
+        # Deployment days are days, not lengths: each record's own date says which.
+        lengths = None if kpi.days_per_week else {x.rid: x.hours for x in samples}
+        records = _records(duration.record, sorted(set(ids)), lengths)
         for record in records:
             record.shown = record.hours * kpi.scale if record.hours is not None else None
         groups.append(
