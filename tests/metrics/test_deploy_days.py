@@ -11,6 +11,7 @@ import datetime
 
 import numpy as np
 import pytest
+from django.urls import reverse
 
 from partnerscope.evidence.connectors.store import store_deployments
 from partnerscope.evidence.models import Connection, Deployment, DeploymentCommit
@@ -20,6 +21,7 @@ from partnerscope.metrics.measures import calendar_weeks, week_thursday
 from partnerscope.metrics.models import DirtyCell, MetricValue
 from partnerscope.metrics.provenance import evidence_for
 from partnerscope.metrics.stats import SampleChunk
+from tests.conftest import client_for
 from tests.metrics.test_engine import _stored_state
 
 UTC = datetime.UTC
@@ -75,6 +77,13 @@ def test_days_with_a_deployment_per_week_with_empty_weeks_as_zero(evidence):
     assert sorted(r.when.date() for r in records) == [datetime.date(2024, 3, 20), datetime.date(2024, 3, 25)]
     assert all(r.shown is None for r in records)  # days, not lengths
     assert found.verified
+    # The vendor's own page of the value: the days, no length column.
+    response = client_for(evidence, "vendor_a").get(
+        reverse("metric_value", args=[evidence.org.slug, march.uid])
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "0.50 days per week" in page and "2024-03-25" in page and "Days per week</th>" not in page
 
 
 def test_a_second_deployment_on_the_same_day_is_the_same_day(evidence):
