@@ -308,12 +308,19 @@ class Generator:
         per_conn_issues = self.n_issues // len(self.connections)
         per_conn_deploys = max(1, self.n_deployments // len(self.connections))
         for connection in self.connections:
+            # A sync stores pages in the order the host's API lists them, by last update (GitHub
+            # newest first, GitLab and Jira oldest first), so a month's rows lie together; rows
+            # generated at random times and stored as generated would spread every month over
+            # every page of the table. Generated as before (the same rows for a seed), stored
+            # oldest update first.
+            prs = []
             for start in range(0, per_conn_prs, 500):
-                store_pull_requests(
-                    connection,
-                    self.pull_requests(connection, start + 1, min(500, per_conn_prs - start), 0, self.days),
-                )
+                prs += self.pull_requests(connection, start + 1, min(500, per_conn_prs - start), 0, self.days)
+            prs.sort(key=lambda row: row["updated_at"])
+            for start in range(0, len(prs), 500):
+                store_pull_requests(connection, prs[start : start + 500])
             staff = self.staff[connection.engagement_id] or self.inhouse
+            items = []
             for start in range(0, per_conn_issues, 500):
                 rows = []
                 for k in range(start, min(start + 500, per_conn_issues)):
@@ -331,7 +338,10 @@ class Generator:
                          "links": [], "is_incident": False, "actor": who[2],
                          "acted_on": (resolved or created).date(), "is_bot": False, "events": []}
                     )  # fmt: skip
-                store_work_items(connection, rows)
+                items += rows
+            items.sort(key=lambda row: row["updated_at"])
+            for start in range(0, len(items), 500):
+                store_work_items(connection, items[start : start + 500])
             rows = []
             for k in range(per_conn_deploys):
                 at = self.moment(self.days * (k + 1) / (per_conn_deploys + 1))
