@@ -65,6 +65,16 @@ def work_item(key: str, item_type: str, when: datetime.datetime, login: str = "a
     }  # fmt: skip
 
 
+def deployment_row(external_id: str, when: datetime.datetime, outcome: str = "success") -> dict:
+    """A production deployment by ana, as the connectors store it."""
+    return {
+        "external_id": external_id, "kind": "deployment", "environment": "production", "is_production": True,
+        "is_hotfix": False, "outcome": outcome, "sha": "", "ref": "main", "name": "deploy",
+        "created_at": when, "finished_at": when, "updated_at": when, "url": "", "actor": "ana-alpha",
+        "acted_on": when.date(), "is_bot": False,
+    }  # fmt: skip
+
+
 def make_commit(repository, sha, email, name, when: datetime.datetime, *, coauthor=None, reverts="", adds=10, dels=0,
                 bot=False, rework=None):  # fmt: skip
     commit = Commit.objects.create(
@@ -120,16 +130,9 @@ def evidence(world):
     rows.append(pull_request_row(8, "ana-alpha", at(20), state="closed", merged_at=None, merge_commit_sha=""))
     store_pull_requests(connection, rows)
 
-    def deployment(external_id, when, outcome="success"):
-        return {
-            "external_id": external_id, "kind": "deployment", "environment": "production", "is_production": True,
-            "is_hotfix": False, "outcome": outcome, "sha": "", "ref": "main", "name": "deploy",
-            "created_at": when, "finished_at": when, "updated_at": when, "url": "", "actor": "ana-alpha",
-            "acted_on": when.date(), "is_bot": False,
-        }  # fmt: skip
-
     store_deployments(
-        connection, [deployment("d1", at(20)), deployment("d2", at(25)), deployment("d3", at(26), "failure")]
+        connection,
+        [deployment_row("d1", at(20)), deployment_row("d2", at(25)), deployment_row("d3", at(26), "failure")],
     )
     # CI runs in March: ana's six finished runs, two failed; a cancelled run and a bot's failed
     # run are not counted (nor is the failed production deployment d3: not a CI run).
@@ -137,9 +140,9 @@ def evidence(world):
             ("r6", "success"), ("r7", "cancelled")]  # fmt: skip
     store_deployments(
         connection,
-        [{**deployment(key, at(10 + i), outcome), "kind": "workflow_run", "environment": "", "is_production": False}
+        [{**deployment_row(key, at(10 + i), outcome), "kind": "workflow_run", "environment": "", "is_production": False}
          for i, (key, outcome) in enumerate(runs)]
-        + [{**deployment("r8", at(18), "failure"), "kind": "workflow_run", "environment": "",
+        + [{**deployment_row("r8", at(18), "failure"), "kind": "workflow_run", "environment": "",
             "is_production": False, "actor": "dependabot[bot]", "is_bot": True}],
     )  # fmt: skip
     # Work items reported in March, assigned to ana: two bugs, a "Defect" (a bug by another

@@ -22,6 +22,7 @@ from partnerscope.metrics.models import DirtyCell, MetricValue
 from partnerscope.metrics.provenance import evidence_for
 from partnerscope.metrics.stats import SampleChunk
 from tests.conftest import client_for
+from tests.metrics.conftest import deployment_row
 from tests.metrics.test_engine import _stored_state
 
 UTC = datetime.UTC
@@ -37,13 +38,7 @@ def days(world, start, kind="month") -> MetricValue | None:
 
 def deploy(world, key: str, when: datetime.datetime, sha: str) -> Deployment:
     connection = Connection.objects.get(engagement=world.engagement_a)
-    store_deployments(
-        connection,
-        [{"external_id": key, "kind": "deployment", "environment": "production", "is_production": True,
-          "is_hotfix": False, "outcome": "success", "sha": "", "ref": "main", "name": "deploy", "created_at": when,
-          "finished_at": when, "updated_at": when, "url": "", "actor": "ana-alpha", "acted_on": when.date(),
-          "is_bot": False}],
-    )  # fmt: skip
+    store_deployments(connection, [deployment_row(key, when)])
     deployment = Deployment.objects.get(connection=connection, external_id=key)
     DeploymentCommit.objects.create(organization_id=world.org.id, deployment=deployment, sha=sha)
     return deployment

@@ -363,7 +363,7 @@ def test_a_redeployed_change_counts_once_at_its_first_deployment(computed):
     from partnerscope.evidence.connectors.store import store_deployments, store_pull_requests
     from partnerscope.evidence.models import Connection, Deployment, DeploymentCommit
     from tests.conftest import pull_request_row
-    from tests.metrics.conftest import at
+    from tests.metrics.conftest import at, deployment_row
 
     april = datetime.date(2024, 4, 1)
     connection = Connection.objects.get(engagement=computed.engagement_a)
@@ -376,13 +376,7 @@ def test_a_redeployed_change_counts_once_at_its_first_deployment(computed):
         ],
     )
     when = {"d4": at(5, month=4), "d5": at(9, month=4)}
-    store_deployments(
-        connection,
-        [{"external_id": key, "kind": "deployment", "environment": "production", "is_production": True,
-          "is_hotfix": False, "outcome": "success", "sha": "", "ref": "main", "name": "deploy", "created_at": at_,
-          "finished_at": at_, "updated_at": at_, "url": "", "actor": "ana-alpha", "acted_on": at_.date(),
-          "is_bot": False} for key, at_ in when.items()],
-    )  # fmt: skip
+    store_deployments(connection, [deployment_row(key, at_) for key, at_ in when.items()])
     d4, d5 = (Deployment.objects.get(connection=connection, external_id=key) for key in when)
     for deployment, sha in ((d4, f"m{2:039d}"), (d4, "n" * 40), (d5, "n" * 40)):
         DeploymentCommit.objects.create(organization_id=computed.org.id, deployment=deployment, sha=sha)
