@@ -25,6 +25,8 @@ from partnerscope.orgs.models import Membership, Organization
 from partnerscope.orgs.roles import Role
 from partnerscope.orgs.scoping import TenantModel
 from partnerscope.orgs.services import add_member, create_organization
+from partnerscope.sourcing.models import PersonSkill
+from partnerscope.sourcing.services import save_person_skill
 from partnerscope.vendors.models import (
     CaseStudy,
     Certification,
@@ -309,6 +311,25 @@ ENGAGEMENTS = {
     ),
 }  # fmt: skip
 
+# What each engagement requires (skill coverage), and the skills of the vendor staff on it.
+REQUIRED_SKILLS = {
+    "payments": ["Python", "TypeScript", "DevOps", "Test automation"],
+    "mobile": ["iOS", "Android", "TypeScript", "Test automation"],
+    "crm": ["Java", "SQL"],
+    "data": ["Python", "SQL", "dbt", "Terraform"],
+    "security": ["Application security", "Test automation"],
+}
+STAFF_SKILLS = {
+    "Katarzyna Wójcik": ["Python", "DevOps"], "Piotr Zieliński": ["Python"], "Agnieszka Lewandowska": ["Python"],
+    "Michał Kamiński": ["TypeScript", "React"], "Tomasz Wiśniewski": ["DevOps", "Terraform"],
+    "Jakub Mazur": ["Python"], "Ewa Dąbrowska": ["Test automation"], "Marta Nowicka": ["Application security"],
+    "Priya Sharma": ["iOS", "Swift"], "Rohan Iyer": ["Android", "Kotlin"], "Sneha Reddy": ["TypeScript"],
+    "Vikram Nair": ["Java", "SQL"], "Rahul Verma": ["Java"], "Diego Ramírez": ["Python", "SQL"],
+    "Valentina Gómez": ["SQL", "dbt"], "Santiago Herrera": ["dbt"], "Camila Torres": ["Python", "Spark"],
+    "Mateo Fernández": ["Terraform"], "Kristjan Tamm": ["Application security"],
+    "Liis Kask": ["Test automation"],
+}  # fmt: skip
+
 # --- People and the dated roster ------------------------------------------------------------
 # (name, login, GitHub user, title, location, assignments)
 # assignment: (engagement or None, employer vendor or None = in-house, role, seniority, rate,
@@ -565,11 +586,14 @@ def _build(password: str) -> Organization:
             )
         )
 
+    skills = {skill.name: skill for skill in Skill.objects.filter(organization=org)}
     engagements = {}
     for key, row in ENGAGEMENTS.items():
         vendor, name, ref, model, status, start, end, budget, currency, fte, flex, notice, minimum = row
-        engagements[key] = roster_record(
-            Engagement(
+        engagements[key] = save_roster_record(
+            membership=actor,
+            required_skills=[skills[s] for s in REQUIRED_SKILLS.get(key, [])],
+            instance=Engagement(
                 vendor=vendors[vendor],
                 name=name,
                 reference=ref,
@@ -583,7 +607,7 @@ def _build(password: str) -> Organization:
                 flex_band_pct=flex,
                 notice_period_days=notice,
                 minimum_commitment=Decimal(minimum) if minimum else None,
-            )
+            ),
         )
 
     for name, login, github, title, location, rows in PEOPLE:
@@ -596,6 +620,11 @@ def _build(password: str) -> Organization:
             roster_record(Identity(person=person, kind=Identity.Kind.EMAIL, value=f"{login}@{domain}"))
         roster_record(Identity(person=person, kind=Identity.Kind.GIT_NAME, value=name))
         roster_record(Identity(person=person, kind=Identity.Kind.GITHUB, value=github))
+        for skill in STAFF_SKILLS.get(name, []):
+            share = 100 // len(STAFF_SKILLS[name])  # their time split evenly (capacity planning)
+            save_person_skill(
+                membership=actor, instance=PersonSkill(person=person, skill=skills[skill], share_pct=share)
+            )
         for eng_key, employer, role, seniority, rate, allocation, start, end in rows:
             engagement = engagements.get(eng_key)
             roster_record(

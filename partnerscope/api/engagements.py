@@ -4,11 +4,11 @@ from ninja import Query, Router, Status
 
 from partnerscope.api import schemas as s
 from partnerscope.api.auth import TokenAuth
-from partnerscope.api.common import assign, paginate, remote_addr, render
+from partnerscope.api.common import assign, paginate, remote_addr, render, resolve
 from partnerscope.engagements.models import Engagement
 from partnerscope.engagements.services import delete_roster_record, save_roster_record
 from partnerscope.orgs.roles import Perm
-from partnerscope.vendors.models import Vendor
+from partnerscope.vendors.models import Skill, Vendor
 
 router = Router(tags=["engagements"])
 write = TokenAuth(perm=Perm.EDIT)
@@ -19,9 +19,12 @@ def _engagement(request, uid: str) -> Engagement:
     return Engagement.objects.select_related("vendor").get_visible_or_404(request.auth, uid=uid)
 
 
-def _save(request, engagement: Engagement) -> Engagement:
+def _save(request, engagement: Engagement, skill_uids: list[str] | None) -> Engagement:
+    skills = None
+    if skill_uids is not None:
+        skills = [resolve(Skill, request.auth, uid, "required_skills") for uid in dict.fromkeys(skill_uids)]
     instance = save_roster_record(
-        membership=request.auth, instance=engagement, remote_addr=remote_addr(request)
+        membership=request.auth, instance=engagement, remote_addr=remote_addr(request), required_skills=skills
     )
     instance.refresh_from_db()  # answer with what was stored (decimals, normalised values)
     return instance
@@ -36,7 +39,11 @@ def list_engagements(
     model: Engagement.Model | None = None,
 ):
     """Engagements in scope, newest start first. ``vendor`` is a vendor uid."""
-    qs = Engagement.objects.visible_to(request.auth).select_related("vendor")
+    qs = (
+        Engagement.objects.visible_to(request.auth)
+        .select_related("vendor")
+        .prefetch_related("required_skills")
+    )
     if vendor:
         qs = qs.filter(vendor__uid=vendor)
     if status:
@@ -53,7 +60,9 @@ def list_engagements(
     summary="Create an engagement",
 )
 def create_engagement(request, payload: s.EngagementIn):
-    engagement = _save(request, assign(Engagement(), payload.dict(), REFS, request.auth))
+    data = payload.dict()
+    skills = data.pop("required_skills")
+    engagement = _save(request, assign(Engagement(), data, REFS, request.auth), skills)
     return Status(201, s.EngagementInternalOut.from_orm(engagement))
 
 
@@ -69,8 +78,10 @@ def get_engagement(request, uid: str):
     summary="Update an engagement",
 )
 def update_engagement(request, uid: str, payload: s.EngagementPatch):
-    engagement = assign(_engagement(request, uid), payload.dict(exclude_unset=True), REFS, request.auth)
-    return s.EngagementInternalOut.from_orm(_save(request, engagement))
+    data = payload.dict(exclude_unset=True)
+    skills = data.pop("required_skills", None)
+    engagement = assign(_engagement(request, uid), data, REFS, request.auth)
+    return s.EngagementInternalOut.from_orm(_save(request, engagement, skills))
 
 
 @router.delete(

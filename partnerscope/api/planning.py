@@ -587,7 +587,7 @@ def delete_vendor_capacity(request, uid: str):
     return Status(204, None)
 
 
-@router.get("/person-skills", response={200: PersonSkillPage, **s.ERRORS}, summary="List in-house skills")
+@router.get("/person-skills", response={200: PersonSkillPage, **s.ERRORS}, summary="List people's skills")
 def list_person_skills(request, page: Query[s.PageParams]):
     _internal(request)
     return paginate(PersonSkill.objects.visible_to(request.auth).select_related("person", "skill"), page)
@@ -595,7 +595,7 @@ def list_person_skills(request, page: Query[s.PageParams]):
 
 @router.post(
     "/person-skills", auth=write, response={201: PersonSkillOut, **s.ERRORS},
-    summary="Record an in-house person's skill",
+    summary="Record a person's skill",
 )  # fmt: skip
 def create_person_skill(request, payload: PersonSkillIn):
     instance = assign(PersonSkill(), payload.dict(), PERSON_SKILL_REFS, request.auth)
@@ -606,7 +606,7 @@ def create_person_skill(request, payload: PersonSkillIn):
 
 
 @router.delete(
-    "/person-skills/{uid}", auth=write, response={204: None, **s.ERRORS}, summary="Delete an in-house skill"
+    "/person-skills/{uid}", auth=write, response={204: None, **s.ERRORS}, summary="Delete a person's skill"
 )
 def delete_person_skill(request, uid: str):
     instance = PersonSkill.objects.get_visible_or_404(request.auth, uid=uid)

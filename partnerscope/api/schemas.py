@@ -156,11 +156,13 @@ class SkillOut(Schema):
     uid: str
     name: str
     category: str
+    paths: str = Field(description="Files whose change shows the skill, one glob a line")
 
 
 class SkillIn(In):
     name: str
     category: str = ""
+    paths: str = Field("", description="Files whose change shows the skill, one glob a line (e.g. *.py)")
 
 
 SkillPage = page_of("SkillPage", SkillOut)
@@ -295,6 +297,7 @@ class _EngagementBase(Schema):
     flex_band_pct: int
     notice_period_days: int
     minimum_commitment: Decimal | None
+    required_skills: list[Ref]
     description: str
     created_at: datetime.datetime
     updated_at: datetime.datetime
@@ -324,6 +327,9 @@ class EngagementIn(In):
     flex_band_pct: int = 0
     notice_period_days: int = 30
     minimum_commitment: Decimal | None = None
+    required_skills: list[str] = Field(
+        [], description="Skill uids; skill coverage measures the team against them"
+    )
     description: str = ""
     internal_notes: str = ""
 

@@ -21,10 +21,14 @@ class EngagementForm(ScopedModelForm):
             "flex_band_pct",
             "notice_period_days",
             "minimum_commitment",
+            "required_skills",
             "description",
             "internal_notes",
         ]
-        widgets = date_widgets("start_date", "end_date")
+        widgets = {
+            **date_widgets("start_date", "end_date"),
+            "required_skills": forms.SelectMultiple(attrs={"size": 8}),
+        }
 
     period = ("start_date", "end_date")
 

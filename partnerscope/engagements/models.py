@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 
 from partnerscope.orgs.scoping import TenantModel
-from partnerscope.vendors.models import Seniority, Vendor, currency_validator
+from partnerscope.vendors.models import Seniority, Skill, Vendor, currency_validator
 
 
 class Engagement(TenantModel):
@@ -60,6 +60,12 @@ class Engagement(TenantModel):
     )
     description = models.TextField(blank=True)
     internal_notes = models.TextField(blank=True, help_text="Client-only; never shown to vendor users.")
+    required_skills = models.ManyToManyField(
+        Skill,
+        blank=True,
+        related_name="required_by",
+        help_text="What the team must cover; skill coverage measures the assigned people against it",
+    )
 
     vendor_q = staticmethod(lambda vendor_id: models.Q(vendor_id=vendor_id))
 

@@ -124,15 +124,25 @@ def _reattribute(organization_id: int, person_ids, values=()) -> None:
         values = ()
 
 
-def save_roster_record(*, membership, instance, remote_addr=None):
-    """Create or update an engagement, person, identity or assignment."""
+def save_roster_record(*, membership, instance, remote_addr=None, required_skills=None):
+    """Create or update an engagement, person, identity or assignment. ``required_skills``
+    (an engagement's, when given) replaces the engagement's required skills."""
     if isinstance(instance, Identity):
         _identity_rules(instance)  # normalise before uniqueness is validated
+    many = {"required_skills": list(required_skills)} if required_skills is not None else None
     with transaction.atomic():
         old = None if instance._state.adding else type(instance).objects.filter(pk=instance.pk).first()
-        saved = save_record(
-            membership=membership, instance=instance, rules=RULES.get(type(instance)), remote_addr=remote_addr
+        old_skills = (
+            set(old.required_skills.values_list("id", flat=True)) if isinstance(old, Engagement) else set()
         )
+        saved = save_record(
+            membership=membership, instance=instance, rules=RULES.get(type(instance)), remote_addr=remote_addr,
+            many=many,
+        )  # fmt: skip
+        if many is not None and {skill.id for skill in many["required_skills"]} != old_skills:
+            from partnerscope.metrics.dirty import mark_engagement
+
+            mark_engagement(saved)  # skill coverage, in every month of the engagement
         if isinstance(saved, (Identity, Assignment)):
             people = [saved.person_id] + ([old.person_id] if old is not None else [])
             values = (

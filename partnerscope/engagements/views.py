@@ -1,5 +1,7 @@
 """Pages for engagements and the dated roster: people, their identities and assignments."""
 
+from collections import defaultdict
+
 from django.db.models import Q
 from django.shortcuts import render
 from django.urls import reverse
@@ -56,9 +58,15 @@ def _history(request, obj, uids, *, section, back_url):
 def _save(request, form):
     """The service call of a form page: save the form's validated, unsaved instance."""
     m = request.membership
-    return lambda: services.save_roster_record(
-        membership=m, instance=form.instance, remote_addr=client_ip(request)
-    )
+
+    def save():
+        # The engagement form's required skills are a many-to-many field: saved with the record.
+        many = form.cleaned_data.get("required_skills") if "required_skills" in form.fields else None
+        return services.save_roster_record(
+            membership=m, instance=form.instance, remote_addr=client_ip(request), required_skills=many
+        )
+
+    return save
 
 
 def _delete(request, instance):
@@ -114,8 +122,27 @@ def engagement_detail(request, org_slug, uid):
         "current_count": len({a.person_id for a in assignments if a.is_current}),
         "flex_range": engagement.flex_range(),
         "repositories": Repository.objects.visible_to(m).filter(engagement=engagement),
+        "required_skills": _required_skills(m, engagement, assignments),
     }
     return render(request, "engagements/engagement_detail.html", context)
+
+
+def _required_skills(m, engagement, assignments) -> list[tuple]:
+    """(skill, names of the people assigned now who have it). People's skills are client-only
+    (their scope gives a vendor user none), so a vendor user sees the skills alone."""
+    from partnerscope.sourcing.models import PersonSkill
+
+    skills = list(engagement.required_skills.all())
+    holders = defaultdict(list)
+    current = {a.person_id: a.person.name for a in assignments if a.is_current}
+    if skills and current:
+        for skill_id, person_id in (
+            PersonSkill.objects.visible_to(m)
+            .filter(skill__in=skills, person_id__in=list(current))
+            .values_list("skill_id", "person_id")
+        ):
+            holders[skill_id].append(current[person_id])
+    return [(skill, sorted(holders[skill.id])) for skill in skills]
 
 
 @requires(Perm.EDIT)

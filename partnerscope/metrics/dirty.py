@@ -187,6 +187,32 @@ def mark_assignment(assignment) -> int:
     return mark(assignment.organization_id, cells, "roster")
 
 
+def mark_engagement(engagement) -> int:
+    """A change to what an engagement requires (its skills, or a required skill's globs) changes
+    its skill coverage in every month it has had people or evidence: from its start, or its
+    first assignment if earlier, to today."""
+    from partnerscope.engagements.models import Assignment
+
+    first = Assignment.objects.filter(engagement_id=engagement.id).order_by("valid_from").first()
+    month = month_start(min(engagement.start_date, first.valid_from if first else engagement.start_date))
+    today = datetime.date.today()
+    cells = []
+    while month <= today:
+        cells.append((engagement.id, month))
+        month = add_months(month, 1)
+    return mark(engagement.organization_id, cells, "roster")
+
+
+def mark_person(person_id: int) -> int:
+    """A person's skills count in every month of their assignments to engagements."""
+    from partnerscope.engagements.models import Assignment
+
+    return sum(
+        mark_assignment(a)
+        for a in Assignment.objects.filter(person_id=person_id, engagement_id__isnull=False)
+    )
+
+
 def queue_recompute(organization_id: int) -> None:
     """Queue an incremental recompute unless one is already waiting."""
     from partnerscope.metrics.models import MetricsRun

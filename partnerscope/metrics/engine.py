@@ -46,6 +46,7 @@ from partnerscope.metrics.measures import (
     sharing_deployment_vendors,
 )
 from partnerscope.metrics.models import CellMeasures, DirtyCell, MetricValue, Score
+from partnerscope.metrics.skills import skill_cells
 from partnerscope.metrics.stats import SampleChunk, pack_chunks, unpack_chunks
 
 Progress = Callable[[str, int, int], None]
@@ -85,6 +86,7 @@ READS = {
     "recovery_time": {"incidents", "deployments", "git", "prs"}, "deploy_days": {"deployments", "git", "prs"},
     "time_to_staff": {"prs", "roster"},
     "ramp_up": {"prs", "roster"},
+    "skills": {"git", "roster"},
 }  # fmt: skip
 
 
@@ -96,7 +98,7 @@ SHARE_DEPLOYMENT_VENDORS = frozenset({"recovery_time", "deploy_days"})
 READ_COST = {
     "lead_time": 0.5, "deployments": 0.36, "_merged": 0.23, "pickup_time": 0.2, "contributions": 0.2,
     "closed_prs": 0.12, "reverted_contributions": 0.09, "coding_time": 0.05, "roster": 0.03, "ramp_up": 0.01,
-    "time_to_staff": 0.01,
+    "time_to_staff": 0.01, "skills": 0.01,
 }  # fmt: skip
 
 
@@ -153,6 +155,9 @@ def _readers(organization_id: int, scope: Scope, sources: set[str] | None) -> li
     if _needed("roster", sources):
         read = functools.partial(_roster, organization_id, scope)
         out.append(readers.Reader("Reading the roster", read, READ_COST["roster"]))
+    if _needed("skills", sources):
+        read = functools.partial(_skills, organization_id, scope)
+        out.append(readers.Reader("Reading skill coverage", read, READ_COST["skills"]))
     for durations, read in timings:
         label = "Timing " + ", ".join(d.label.lower() for d in durations)
         cost = max(READ_COST.get(d.name, 0) for d in durations)
@@ -180,6 +185,11 @@ def _deployments(organization_id, scope, shared):
 def _roster(organization_id, scope):
     roster, _ = roster_cells(organization_id, scope)
     return roster, {}
+
+
+def _skills(organization_id, scope):
+    measured, _ = skill_cells(organization_id, scope)
+    return measured, {}
 
 
 def roll_up(month_measures, month_samples):

@@ -191,6 +191,16 @@ BUILTIN: dict[str, Kpi] = {
             "engagement in the period ÷ key people assigned in it", "METRICS.md",
             formula="(key_people - key_leavers) / key_people", sample_measure="key_people", min_sample=1,
             group="Expertise"),
+        Kpi("skill_coverage", "Skill coverage (roster)", 1, "ratio", "%", 1,
+            "Required skills of the engagement held by someone the vendor had assigned to it, month by month "
+            "(people's skills): covered skill-months ÷ required skill-months", "METRICS.md",
+            formula="rostered_skills / required_skills", sample_measure="required_skills", min_sample=1,
+            group="Expertise"),
+        Kpi("skill_evidence", "Skill coverage (evidence)", 1, "ratio", "%", 1,
+            "Required skills with paths that the vendor's commits to the engagement showed, month by month: "
+            "skill-months with a commit changing a matching file ÷ required skill-months with paths",
+            "METRICS.md", formula="exercised_skills / path_skills", sample_measure="path_skills", min_sample=1,
+            group="Expertise"),
     ]
 }  # fmt: skip
 

@@ -662,13 +662,25 @@ PYTHON_MEASURES = {
                       "the period", "assignment"),
         PythonMeasure("key_leavers", "Key people who left", "Key people whose assignment to the engagement "
                       "ended in the period", "assignment"),
+        # Skill coverage (skills.py): skill-months, so months add up to quarters.
+        PythonMeasure("required_skills", "Required skills", "The engagement's required skills, in each month "
+                      "the vendor had people or commits on it", "skill"),
+        PythonMeasure("rostered_skills", "Required skills on the roster", "Required skills held by someone the "
+                      "vendor had assigned to the engagement that month (people's skills)", "assignment"),
+        PythonMeasure("path_skills", "Required skills with paths", "Required skills whose globs say which "
+                      "changed files show them", "skill"),
+        PythonMeasure("exercised_skills", "Required skills shown by commits", "Required skills with paths for "
+                      "which a commit of the vendor to the engagement's repositories that month changed a "
+                      "matching file (the first such commit listed)", "commit"),
     ]
 }  # fmt: skip
 
 ALL_MEASURE_NAMES = tuple(MEASURES) + tuple(PYTHON_MEASURES)
 # People counts from the roster: no record ids of their own (the roster's history is their
 # provenance), so they stay out of value digests.
-UNDIGESTED = frozenset({"headcount", "leavers", "key_people", "key_leavers"})
+UNDIGESTED = frozenset(
+    {"headcount", "leavers", "key_people", "key_leavers", "required_skills", "path_skills"}
+)
 
 
 def _done_at():
@@ -857,6 +869,23 @@ ROSTER_MEASURES = ("fte_months", "headcount", "leavers", "key_people", "key_leav
 PEOPLE_AT_A_TIME = frozenset({"headcount", "key_people"})
 
 
+def assigned_months(valid_from, valid_to, scope: Scope, today: datetime.date):
+    """(month, share of the month assigned) for each month of the scope an assignment covers.
+    Only periods that have begun: a planned assignment is not capacity yet."""
+    last = min(valid_to or today, today)
+    if last < valid_from:
+        return
+    first_month = month_start(valid_from)
+    month = max(first_month, scope.start) if scope.start else first_month
+    stop = min(month_start(last), add_months(scope.end, -1)) if scope.end else month_start(last)
+    while month <= stop:
+        following = add_months(month, 1)
+        days = (min(last, following - datetime.timedelta(days=1)) - max(valid_from, month)).days + 1
+        if days > 0:
+            yield month, days / (following - month).days
+        month = following
+
+
 def roster_cells(organization_id: int, scope: Scope) -> tuple[dict[str, dict], dict]:
     """({measure: cells} for ROSTER_MEASURES, record ids of fte_months) from the dated roster."""
     assignments = Assignment.objects.filter(organization_id=organization_id, engagement_id__isnull=False)
@@ -884,24 +913,13 @@ def roster_cells(organization_id: int, scope: Scope) -> tuple[dict[str, dict], d
     key_heads, key_leavers = defaultdict(list), defaultdict(list)
     for assignment_id, person, eng, vendor, allocation, valid_from, valid_to, key_person in rows:
         vkey = vendor or 0
-        # Only periods that have begun: a planned assignment is not capacity yet.
-        last = min(valid_to or today, today)
-        if last < valid_from:
-            continue
-        first_month = month_start(valid_from)
-        month = max(first_month, scope.start) if scope.start else first_month
-        stop = min(month_start(last), add_months(scope.end, -1)) if scope.end else month_start(last)
-        while month <= stop:
-            following = add_months(month, 1)
-            days = (min(last, following - datetime.timedelta(days=1)) - max(valid_from, month)).days + 1
-            if days > 0:
-                key = (eng, vkey, month)
-                fte[key] += allocation / 100 * days / (following - month).days
-                heads[key].append(person)
-                ids[key].append(assignment_id)
-                if key_person:
-                    key_heads[key].append(person)
-            month = following
+        for month, share in assigned_months(valid_from, valid_to, scope, today):
+            key = (eng, vkey, month)
+            fte[key] += allocation / 100 * share
+            heads[key].append(person)
+            ids[key].append(assignment_id)
+            if key_person:
+                key_heads[key].append(person)
         if (
             valid_to
             and valid_to < today

@@ -28,6 +28,8 @@ from partnerscope.metrics.measures import (
     roster_cells,
 )
 from partnerscope.metrics.models import MetricValue
+from partnerscope.metrics.skills import SKILL_MEASURES, skill_cells
+from partnerscope.vendors.models import Skill
 
 MAX_LISTED = 200
 
@@ -116,6 +118,11 @@ def _records(kind: str, ids: list[int], hours: dict[int, float] | None = None) -
                 )
             )  # fmt: skip
         return out
+    if kind == "skill":
+        for skill in Skill.objects.filter(id__in=ids):
+            globs = ", ".join(skill.glob_list())
+            out.append(EvidenceRecord(skill.name, "", None, "", f"files: {globs}" if globs else "no paths"))
+        return out
     for assignment in Assignment.objects.filter(id__in=ids).select_related("person", "vendor"):
         out.append(
             EvidenceRecord(
@@ -152,6 +159,8 @@ def evidence_for(value: MetricValue, kpi: Kpi) -> Provenance:
                 python_ids["deployments"] = deployment_cells(org, scope)[2]
             if name in ROSTER_MEASURES and "roster" not in python_ids:
                 python_ids["roster"] = roster_cells(org, scope)[1]
+            if name in SKILL_MEASURES and "skills" not in python_ids:
+                python_ids["skills"] = skill_cells(org, scope)[1]
         for name in kpi.measures_used:
             if name in MEASURES:
                 measure = MEASURES[name]
@@ -160,9 +169,14 @@ def evidence_for(value: MetricValue, kpi: Kpi) -> Provenance:
                 label, description, kind = measure.label, measure.description, measure.record
             else:
                 measure = PYTHON_MEASURES[name]
-                source = python_ids.get("deployments" if "deployments" in name else "roster", {}).get(
-                    name, {}
+                reader = (
+                    "deployments"
+                    if "deployments" in name
+                    else "skills"
+                    if name in SKILL_MEASURES
+                    else "roster"
                 )
+                source = python_ids.get(reader, {}).get(name, {})
                 # As the engine adds them up: each month cell's distinct records, summed.
                 cells = [sorted(set(rows)) for (_, key, _), rows in source.items() if key == vkey]
                 ids = [i for rows in cells for i in rows]

@@ -58,7 +58,8 @@ class Summary:
 def data_tables() -> dict[str, str]:
     """Table name -> primary-key column of every PartnerScope model, plus the user accounts."""
     tables = {}
-    for model in apps.get_models():
+    # Many-to-many tables (an engagement's required skills) are data too.
+    for model in apps.get_models(include_auto_created=True):
         meta = model._meta
         if meta.proxy or not meta.managed:
             continue

@@ -43,6 +43,9 @@ def snapshot(obj: models.Model | None) -> dict[str, Any] | None:
             data[field.name] = str(related) if related is not None else None
         else:
             data[field.name] = _json_value(getattr(obj, field.attname))
+    if obj.pk is not None:
+        for field in obj._meta.many_to_many:
+            data[field.name] = sorted(str(related) for related in getattr(obj, field.name).all())
     return data
 
 

@@ -50,14 +50,27 @@ def _action(instance: models.Model, verb: str) -> str:
     return f"partnerscope.{instance._meta.model_name}.{verb}"
 
 
+def _check_many(many: dict[str, list], organization_id: int) -> None:
+    """Records chosen for a many-to-many field belong to the same organization, as for keys."""
+    errors = {}
+    for name, values in many.items():
+        if any(getattr(value, "organization_id", organization_id) != organization_id for value in values):
+            errors[name] = "Select valid choices: one of them does not exist."
+    if errors:
+        raise ValidationError(errors)
+
+
 def save_record(
     *,
     membership,
     instance: TenantModel,
     rules: Callable[[TenantModel], None] | None = None,
     remote_addr: str | None = None,
+    many: dict[str, list] | None = None,
 ) -> TenantModel:
+    """``many``: many-to-many fields to set ({name: records}), part of the same audit event."""
     check_perm(membership, Perm.EDIT)
+    many = many or {}
     if instance._state.adding:
         instance.organization_id = membership.organization_id
         before = None
@@ -66,6 +79,7 @@ def save_record(
             raise ValidationError("That record does not exist.")
         before = audit.snapshot(type(instance).objects.get(pk=instance.pk))
     check_references(instance, membership.organization_id)
+    _check_many(many, membership.organization_id)
     instance.full_clean()
     with transaction.atomic():
         if rules is not None:
@@ -73,6 +87,8 @@ def save_record(
             rules(instance)
         created = instance._state.adding
         instance.save()
+        for name, values in many.items():
+            getattr(instance, name).set(values)
         after = audit.snapshot(instance)
         if before == after:
             return instance

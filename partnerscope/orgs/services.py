@@ -38,6 +38,20 @@ DEFAULT_SKILLS = {
     "Product and design": ["UX design", "Product management", "Business analysis", "Technical writing"],
 }
 
+# The files that show a seeded skill (Skill.paths), for skill coverage from the evidence. Skills
+# not named here (design, management, cloud consoles) show only on the roster.
+DEFAULT_SKILL_PATHS = {
+    "Python": "*.py\n*.pyi", "Java": "*.java", "Kotlin": "*.kt\n*.kts", "TypeScript": "*.ts\n*.tsx",
+    "Go": "*.go", "C#": "*.cs", "Swift": "*.swift", "Rust": "*.rs", "PHP": "*.php", "Scala": "*.scala",
+    "React": "*.jsx\n*.tsx", "Angular": "*.component.ts\nangular.json", "Vue": "*.vue",
+    "Django": "*/migrations/*.py\nmanage.py\n*/templates/*.html", "Spring": "*Application.java\napplication.yml",
+    "Node.js": "package.json\n*.js\n*.mjs", ".NET": "*.csproj\n*.sln", "iOS": "*.swift\n*.xcodeproj/*",
+    "Android": "AndroidManifest.xml\nandroid/*", "Flutter": "*.dart\npubspec.yaml", "SQL": "*.sql",
+    "dbt": "dbt_project.yml\nmodels/*.sql", "Kubernetes": "k8s/*\nhelm/*\nChart.yaml\nkustomization.yaml", "Terraform": "*.tf",
+    "DevOps": "Dockerfile\n.github/workflows/*\n.gitlab-ci.yml\nJenkinsfile", "Test automation": "test_*.py\n*_test.go\n*.spec.ts\n*Test.java",
+    "Technical writing": "*.md\n*.rst\ndocs/*",
+}  # fmt: skip
+
 
 def _audit(membership_or_actor, organization, action, obj=None, before=None, after=None):
     actor = getattr(membership_or_actor, "user", membership_or_actor)
@@ -55,7 +69,7 @@ def create_organization(*, slug: str, name: str, owner=None, seed_skills: bool =
         from partnerscope.vendors.models import Skill
 
         Skill.objects.bulk_create(
-            Skill(organization=org, name=skill, category=category)
+            Skill(organization=org, name=skill, category=category, paths=DEFAULT_SKILL_PATHS.get(skill, ""))
             for category, skills in DEFAULT_SKILLS.items()
             for skill in skills
         )

@@ -9,7 +9,6 @@ from decimal import Decimal
 from django import forms
 
 from partnerscope.decisions import DEFAULT_INPUTS
-from partnerscope.engagements.models import Person
 from partnerscope.sourcing.demand_import import parse_month
 from partnerscope.sourcing.models import (
     CapacityPlan,
@@ -226,11 +225,9 @@ class PersonSkillForm(ScopedModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # In-house people only: those with an assignment without a vendor.
-        self.fields["person"].queryset = (
-            Person.objects.visible_to(self.membership).filter(assignments__vendor__isnull=True).distinct()
-        )
-        self.fields["person"].help_text = "People with an in-house assignment on the roster"
+        self.fields[
+            "person"
+        ].help_text = "Anyone on the roster: vendor staff count towards their engagements' skill coverage"
 
 
 # --- hire vs outsource ----------------------------------------------------------------------------

@@ -315,13 +315,17 @@ class VendorCapacity(TenantModel):
 
 
 class PersonSkill(TenantModel):
-    """An in-house person's skill and the share of their time it can take, for capacity
-    planning (the roster says when they are in-house and at what allocation)."""
+    """A person's skill. Skill coverage counts the skills of the people assigned to an
+    engagement; capacity planning counts in-house people's, at the share of their time the skill
+    can take (the roster says when they are in-house and at what allocation)."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
     skill = models.ForeignKey(Skill, on_delete=models.PROTECT, related_name="+")
     share_pct = models.PositiveSmallIntegerField(
-        "share of their time (%)", default=100, validators=[MinValueValidator(1), MaxValueValidator(100)]
+        "share of their time (%)",
+        default=100,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="For in-house people: the share capacity planning counts for this skill",
     )
 
     vendor_q = None

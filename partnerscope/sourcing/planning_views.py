@@ -1,6 +1,6 @@
 """Pages of planning: the hire-vs-outsource cost model, capacity plans (demand, solve with
 progress, the plan, scenarios side by side, adoption) and the supply facts they read (vendor
-capacity, in-house skills). Client-only, like sourcing."""
+capacity, people's skills). Client-only, like sourcing."""
 
 from __future__ import annotations
 
@@ -102,8 +102,9 @@ def vendor_capacity_delete(request, org_slug, uid):
 def person_skill_create(request, org_slug):
     form = PersonSkillForm(request.POST or None, membership=request.membership)
     return form_page(
-        request, form, title="In-house skill", section=SECTION,
-        intro="Which skill an in-house person can work on, and the share of their time it can take.",
+        request, form, title="A person's skill", section=SECTION,
+        intro="A skill someone on the roster has. Skill coverage counts the skills of the people assigned "
+        "to an engagement; capacity planning counts in-house people's, at the share of their time given.",
         save=lambda: services.save_person_skill(
             membership=request.membership, instance=form.instance, remote_addr=client_ip(request)
         ),
@@ -115,7 +116,7 @@ def person_skill_create(request, org_slug):
 def person_skill_delete(request, org_slug, uid):
     instance = PersonSkill.objects.get_visible_or_404(request.membership, uid=uid)
     return delete_page(
-        request, instance, kind="in-house skill", section=SECTION,
+        request, instance, kind="person's skill", section=SECTION,
         delete=lambda: services.delete_person_skill(
             membership=request.membership, instance=instance, remote_addr=client_ip(request)
         ),

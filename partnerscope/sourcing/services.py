@@ -1,5 +1,5 @@
 """State changes of sourcing requests, their rankings and decisions, and of the supply facts
-capacity planning reads (vendor capacity, in-house skills).
+capacity planning reads (vendor capacity, people's skills).
 
 Every function takes the actor's membership, checks, runs in a transaction, saves through
 ``orgs.records`` (organization pinned, references re-checked, audit event) and raises
@@ -402,13 +402,25 @@ def _person_skill_rules(instance: PersonSkill) -> None:
 
 
 def save_person_skill(*, membership, instance: PersonSkill, remote_addr=None) -> PersonSkill:
-    return save_record(
-        membership=membership, instance=instance, rules=_person_skill_rules, remote_addr=remote_addr
-    )
+    from partnerscope.metrics.dirty import mark_person
+
+    with transaction.atomic():
+        old = PersonSkill.objects.filter(pk=instance.pk).values_list("person_id", flat=True).first()
+        saved = save_record(
+            membership=membership, instance=instance, rules=_person_skill_rules, remote_addr=remote_addr
+        )
+        # Skill coverage from the roster, wherever the person (before and after) is assigned.
+        for person_id in {saved.person_id, old} - {None}:
+            mark_person(person_id)
+    return saved
 
 
 def delete_person_skill(*, membership, instance: PersonSkill, remote_addr=None) -> None:
-    delete_record(membership=membership, instance=instance, remote_addr=remote_addr)
+    from partnerscope.metrics.dirty import mark_person
+
+    with transaction.atomic():
+        delete_record(membership=membership, instance=instance, remote_addr=remote_addr)
+        mark_person(instance.person_id)
 
 
 # --- hire vs outsource --------------------------------------------------------------------------

@@ -24,9 +24,9 @@ urlpatterns = [
         planning.vendor_capacity_delete,
         name="vendor_capacity_delete",
     ),
-    path("planning/inhouse-skills/new/", planning.person_skill_create, name="person_skill_create"),
+    path("planning/person-skills/new/", planning.person_skill_create, name="person_skill_create"),
     path(
-        "planning/inhouse-skills/<str:uid>/delete/", planning.person_skill_delete, name="person_skill_delete"
+        "planning/person-skills/<str:uid>/delete/", planning.person_skill_delete, name="person_skill_delete"
     ),
     path("planning/cost/", planning.cost_scenario_list, name="cost_scenario_list"),
     path("planning/cost/new/", planning.cost_scenario_create, name="cost_scenario_create"),

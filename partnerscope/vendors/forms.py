@@ -31,7 +31,8 @@ class VendorForm(ScopedModelForm):
 class SkillForm(ScopedModelForm):
     class Meta:
         model = Skill
-        fields = ["name", "category"]
+        fields = ["name", "category", "paths"]
+        widgets = {"paths": forms.Textarea(attrs={"rows": 4})}
 
 
 class VendorSkillForm(ScopedModelForm):

@@ -33,11 +33,32 @@ class Seniority(models.TextChoices):
     PRINCIPAL = "principal", "Principal"
 
 
+MAX_SKILL_GLOBS = 40
+
+
+def skill_paths_validator(value: str) -> None:
+    """A skill's globs: a few short lines, so matching every changed file against them stays cheap."""
+    lines = [line.strip() for line in value.splitlines() if line.strip()]
+    if len(lines) > MAX_SKILL_GLOBS:
+        raise ValidationError(f"At most {MAX_SKILL_GLOBS} globs; this has {len(lines)}.")
+    for number, line in enumerate(lines, start=1):
+        if len(line) > 200:
+            raise ValidationError(f"Line {number} is longer than 200 characters.")
+        if line.strip("*?/") == "":
+            raise ValidationError(f"Line {number} ({line!r}) would match every file.")
+
+
 class Skill(TenantModel):
     """The organization's skill taxonomy (seeded with common skills, editable)."""
 
     name = models.CharField(max_length=80)
     category = models.CharField(max_length=40, blank=True)
+    paths = models.TextField(
+        blank=True,
+        validators=[skill_paths_validator],
+        help_text="Files whose change shows the skill, one glob a line (e.g. *.py, android/*); "
+        "empty: shown only by the roster",
+    )
 
     vendor_q = staticmethod(lambda vendor_id: models.Q())  # the taxonomy itself is not secret
 
@@ -47,6 +68,9 @@ class Skill(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def glob_list(self) -> list[str]:
+        return [line.strip() for line in self.paths.splitlines() if line.strip()]
 
 
 class Vendor(TenantModel):

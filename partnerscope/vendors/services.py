@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q
 
 from partnerscope.orgs.records import delete_record, save_record
-from partnerscope.vendors.models import Contact, RateCardLine, VendorEmailDomain
+from partnerscope.vendors.models import Contact, RateCardLine, Skill, VendorEmailDomain
 
 
 def overlapping(qs, valid_from, valid_to):
@@ -64,9 +65,20 @@ def save_vendor_record(*, membership, instance, remote_addr=None):
     """Create or update a vendor or one of its profile records."""
     if isinstance(instance, VendorEmailDomain):
         instance.domain = (instance.domain or "").strip().lower()
-    return save_record(
-        membership=membership, instance=instance, rules=RULES.get(type(instance)), remote_addr=remote_addr
-    )
+    with transaction.atomic():
+        old_paths = None
+        if isinstance(instance, Skill) and not instance._state.adding:
+            old_paths = Skill.objects.filter(pk=instance.pk).values_list("paths", flat=True).first()
+        saved = save_record(
+            membership=membership, instance=instance, rules=RULES.get(type(instance)), remote_addr=remote_addr
+        )
+        if old_paths is not None and old_paths != saved.paths:
+            from partnerscope.metrics.dirty import mark_engagement
+
+            # Skill coverage from the evidence matches changed files against these globs.
+            for engagement in saved.required_by.all():
+                mark_engagement(engagement)
+    return saved
 
 
 def delete_vendor_record(*, membership, instance, remote_addr=None) -> None:

@@ -231,6 +231,7 @@ def skill_list(request, org_slug):
         [
             Column("name", "Skill", "name"),
             Column("category", "Category", "category"),
+            Column("paths", "Files that show it"),
             Column("vendors", "Vendors offering it", "vendor_count", numeric=True),
         ],
         default_sort="category",

@@ -67,6 +67,37 @@ def test_engagement_with_another_tenants_vendor_is_422_like_a_made_up_one(world,
     assert response.json()["detail"][0]["loc"] == ["body", "vendor"]
 
 
+def test_engagement_required_skills_by_uid_and_audited(world, api_as):
+    from partnerscope.vendors.models import Skill
+
+    client = api_as("owner")
+    python, android = (Skill.objects.get(organization=world.org, name=n) for n in ("Python", "Android"))
+    response = client.patch(f"/engagements/{world.engagement_a.uid}", {"required_skills": [python.uid]})
+    assert response.status_code == 200, response.content
+    assert response.json()["required_skills"] == [{"uid": python.uid, "name": "Python"}]
+    # A PATCH without the field leaves the skills; one with it replaces them.
+    assert client.patch(f"/engagements/{world.engagement_a.uid}", {"reference": "SOW-7"}).json()[
+        "required_skills"
+    ] == [{"uid": python.uid, "name": "Python"}]
+    response = client.patch(f"/engagements/{world.engagement_a.uid}", {"required_skills": [android.uid]})
+    assert [x["uid"] for x in response.json()["required_skills"]] == [android.uid]
+    event = AuditEvent.objects.filter(object_uid=world.engagement_a.uid).order_by("-id").first()
+    assert (event.before["required_skills"], event.after["required_skills"]) == (["Python"], ["Android"])
+    # The vendor reads them on its own engagement.
+    listed = api_as("vendor_a").get("/engagements").json()["items"]
+    assert [x["uid"] for x in listed[0]["required_skills"]] == [android.uid]
+    # Another tenant's skill is refused like a made-up one, and nothing changes.
+    foreign = Skill.objects.get(organization=world.other_org, name="Python")
+    response = client.patch(
+        f"/engagements/{world.engagement_a.uid}", {"required_skills": [foreign.uid], "reference": "X"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "required_skills"]
+    world.engagement_a.refresh_from_db()
+    assert world.engagement_a.reference == "SOW-7"
+    assert list(world.engagement_a.required_skills.all()) == [android]
+
+
 def test_engagement_filters_and_vendor_scope(world, api_as):
     owner = api_as("owner")
     assert owner.get("/engagements").json()["count"] == 2
