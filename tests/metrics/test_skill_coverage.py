@@ -63,6 +63,10 @@ def skilled(evidence):
         FileChange.objects.create(
             organization_id=w.org.id, commit=commit, path=path, additions=1, deletions=0
         )
+    # Max's last commit at Alpha (June) changed generated TypeScript (excluded) and a text file.
+    m1 = Commit.objects.get(sha="m1")
+    FileChange.objects.create(organization_id=w.org.id, commit=m1, path="web/gen/api.ts", excluded=True)
+    FileChange.objects.create(organization_id=w.org.id, commit=m1, path="notes.txt")
     return w
 
 
@@ -80,6 +84,8 @@ def test_skill_coverage_from_the_roster_and_from_the_commits(skilled):
     shown = value(w, "skill_evidence", MARCH, engagement=w.engagement_a)
     # Python by a1 and TypeScript by a2: both skills with paths. UX design has none to show.
     assert (shown.value, shown.sample) == (1.0, 2)
+    # June: an excluded file shows nothing.
+    assert value(w, "skill_evidence", datetime.date(2024, 6, 1)).value == 0.0
     # January: the same people, no commits: the roster covers two of three, the commits none.
     assert value(w, "skill_coverage", JAN).value == pytest.approx(2 / 3)
     assert value(w, "skill_evidence", JAN).value == 0.0
