@@ -465,12 +465,13 @@ def load_demo(*, reset: bool = False) -> DemoResult:
     from partnerscope.demo_trackers import load_demo_trackers
 
     load_demo_trackers(owner)
-    from partnerscope.metrics.engine import full_recompute
+    from partnerscope.metrics.engine import full_recompute, recompute_dirty
 
     full_recompute(org.id)  # scorecards from the evidence just loaded
     from partnerscope.sourcing.demo import load_sourcing_demo
 
     load_sourcing_demo(owner)  # shortlists and plans read the scorecards
+    recompute_dirty(org.id)  # the in-house people's skills it adds count in skill coverage
     return DemoResult(org, password, created=True, logins=demo_logins())
 
 
