@@ -83,11 +83,13 @@ class Kpi:
 BUILTIN: dict[str, Kpi] = {
     k.key: k
     for k in [
-        Kpi("deployment_frequency", "Deployment frequency", 1, "ratio", "per week", 1,
+        # Version 2 of the four deployment KPIs: a shipped merge commit no longer counts as a
+        # change of whoever merged it.
+        Kpi("deployment_frequency", "Deployment frequency", 2, "ratio", "per week", 1,
             "Successful production deployments containing vendor changes, per week",
             "DORA; Apache DevLake DORA dashboard", formula="prod_deployments / weeks",
             sample_measure="prod_deployments", min_sample=1, group="Delivery"),
-        Kpi("deploy_days", "Deployment days per week", 1, "duration", "days per week", 1,
+        Kpi("deploy_days", "Deployment days per week", 2, "duration", "days per week", 1,
             "Median over the period's calendar weeks of the days with at least one successful production "
             "deployment containing vendor changes; a week without one counts 0 (a week belongs to the month "
             "of its Thursday)", "DORA; Apache DevLake DORA dashboard", duration="deploy_days", min_sample=4,
@@ -123,12 +125,12 @@ BUILTIN: dict[str, Kpi] = {
             "means waiting for the client (the connection's list), over the items that waited: the "
             "client's share of issue lead time", "METRICS.md (client-side wait)", duration="ticket_client_wait",
             group="Delivery"),
-        Kpi("change_failure_rate", "Change failure rate", 1, "rate", "%", -1,
+        Kpi("change_failure_rate", "Change failure rate", 2, "rate", "%", -1,
             "Production deployments with vendor changes followed by a failure (linked incident, revert or "
             "hotfix) ÷ those deployments; failed deployment runs are not incidents",
             "DORA; DevLake #7971; Four Keys #351", numerator="failed_deployments",
             denominator="prod_deployments", group="Quality"),
-        Kpi("recovery_time", "Failed deployment recovery time", 1, "duration", "hours", -1,
+        Kpi("recovery_time", "Failed deployment recovery time", 2, "duration", "hours", -1,
             "Median of incident resolved − failed deployment finished", "DORA", duration="recovery_time",
             group="Quality"),
         Kpi("revert_rate", "Revert rate", 1, "rate", "%", -1,

@@ -740,7 +740,9 @@ def _deployment_vendors(organization_id: int, deployments: QuerySet) -> dict[int
     database probes the (organization, merge_commit_sha) index of pull requests, and the unique
     (repository, sha) of commits in the repositories of the deployment's engagement, then their
     contributions. Python sees a few rows per deployment instead of every shipped sha (338,000
-    rows at the large benchmark, whose sets cost more than the probes)."""
+    rows at the large benchmark, whose sets cost more than the probes). A merge commit is not a
+    change of whoever merged (as for every commit measure): a client merging a vendor's pull
+    request does not make its deployment one of in-house changes."""
     ids_sql, ids_params = deployments.values("id").query.sql_with_params()
     t = {
         m: connection.ops.quote_name(m._meta.db_table)
@@ -765,7 +767,7 @@ def _deployment_vendors(organization_id: int, deployments: QuerySet) -> dict[int
             f"{join} {t[Deployment]} d ON d.id = dc.deployment_id "
             f"{join} {t[Connection]} conn ON conn.id = d.connection_id "
             f"{join} {t[Repository]} r ON r.engagement_id = conn.engagement_id "
-            f"{join} {t[Commit]} c ON c.repository_id = r.id AND c.sha = dc.sha "
+            f"{join} {t[Commit]} c ON c.repository_id = r.id AND c.sha = dc.sha AND c.parent_count <= 1 "
             f"{join} {t[Contribution]} co ON co.commit_id = c.id "
             f"WHERE dc.deployment_id IN ({ids_sql}) AND co.status IN (%s, %s) AND co.is_bot = %s",
             [*ids_params, *attributed, False],

@@ -642,6 +642,36 @@ def test_a_deployment_finds_its_vendor_from_a_commit_without_a_pr(evidence):
     assert (march.numerator, march.denominator) == (1, 2)
 
 
+def test_a_deployed_merge_commit_is_not_a_change_of_whoever_merged(evidence):
+    # An April deployment ships Ida's merge commit (in-house, two parents) of ana's branch: not
+    # a deployment of in-house changes. Ida's own squashed commit in May is one.
+    from partnerscope.evidence.models import Commit, Connection, Deployment, DeploymentCommit
+
+    repo = Repository.objects.get(engagement=evidence.engagement_a)
+    connection = Connection.objects.get(engagement=evidence.engagement_a)
+    for sha, parents, day in (("mg1", 2, datetime.date(2024, 4, 3)), ("sq1", 1, datetime.date(2024, 5, 3))):
+        when = datetime.datetime.combine(day, datetime.time(9), tzinfo=datetime.UTC)
+        make_commit(repo, sha, "ida@acme.test", "Ida", when)
+        Commit.objects.filter(repository=repo, sha=sha).update(parent_count=parents)
+        deployment = Deployment.objects.create(
+            organization=evidence.org, connection=connection, external_id=f"d-{sha}", kind="deployment",
+            environment="production", is_production=True, outcome="success", created_at=when, finished_at=when,
+            updated_at=when, actor="", actor_kind="github", acted_on=day,
+        )  # fmt: skip
+        DeploymentCommit.objects.create(organization=evidence.org, deployment=deployment, sha=sha)
+    attribute_repository(repo)
+    engine.full_recompute(evidence.org.id)
+    inhouse = MetricValue.objects.filter(
+        organization=evidence.org,
+        kpi="deployment_frequency",
+        vendor_key=0,
+        engagement_key=0,
+        period_kind="month",
+    )
+    assert not inhouse.filter(period_start=datetime.date(2024, 4, 1)).exists()
+    assert inhouse.get(period_start=datetime.date(2024, 5, 1)).sample == 1
+
+
 def test_the_engine_runs_with_query_logging_on(computed):
     # DEBUG (and every test capturing queries) logs each query with its parameters filled in;
     # a bare "%" in the SQL would make that logging raise.
