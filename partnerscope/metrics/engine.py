@@ -47,6 +47,7 @@ from partnerscope.metrics.measures import (
 )
 from partnerscope.metrics.models import CellMeasures, DirtyCell, MetricValue, Score
 from partnerscope.metrics.skills import skill_cells
+from partnerscope.metrics.sprints import sprint_cells
 from partnerscope.metrics.stats import SampleChunk, pack_chunks, unpack_chunks
 
 Progress = Callable[[str, int, int], None]
@@ -87,6 +88,7 @@ READS = {
     "time_to_staff": {"prs", "roster"},
     "ramp_up": {"prs", "roster"},
     "skills": {"git", "roster"},
+    "sprints": {"items"},
 }  # fmt: skip
 
 
@@ -98,7 +100,7 @@ SHARE_DEPLOYMENT_VENDORS = frozenset({"recovery_time", "deploy_days"})
 READ_COST = {
     "lead_time": 0.5, "deployments": 0.36, "_merged": 0.23, "pickup_time": 0.2, "contributions": 0.2,
     "closed_prs": 0.12, "reverted_contributions": 0.09, "coding_time": 0.05, "roster": 0.03, "ramp_up": 0.01,
-    "time_to_staff": 0.01, "skills": 0.01,
+    "time_to_staff": 0.01, "skills": 0.01, "sprints": 0.01,
 }  # fmt: skip
 
 
@@ -158,6 +160,9 @@ def _readers(organization_id: int, scope: Scope, sources: set[str] | None) -> li
     if _needed("skills", sources):
         read = functools.partial(_skills, organization_id, scope)
         out.append(readers.Reader("Reading skill coverage", read, READ_COST["skills"]))
+    if _needed("sprints", sources):
+        read = functools.partial(_sprints, organization_id, scope)
+        out.append(readers.Reader("Reading sprints", read, READ_COST["sprints"]))
     for durations, read in timings:
         label = "Timing " + ", ".join(d.label.lower() for d in durations)
         cost = max(READ_COST.get(d.name, 0) for d in durations)
@@ -189,6 +194,11 @@ def _roster(organization_id, scope):
 
 def _skills(organization_id, scope):
     measured, _ = skill_cells(organization_id, scope)
+    return measured, {}
+
+
+def _sprints(organization_id, scope):
+    measured, _ = sprint_cells(organization_id, scope)
     return measured, {}
 
 

@@ -114,6 +114,15 @@ BUILTIN: dict[str, Kpi] = {
             "Median time vendor PRs waited for a client reviewer's first review or comment after being ready "
             "for review: the client's share of the delay, so the vendor is not blamed for it", "METRICS.md "
             "(client-side wait)", duration="client_wait", group="Delivery"),
+        Kpi("predictability", "Predictability", 1, "rate", "%", 1,
+            "Work items in a closed sprint when it started (committed) that were done by its end ÷ committed "
+            "items, in the month the sprint ended", "METRICS.md (practitioner sources)",
+            numerator="delivered_items", denominator="committed_items", group="Delivery"),
+        Kpi("velocity_cv", "Velocity variation", 1, "ratio", "%", -1,
+            "Coefficient of variation of the delivered committed items per sprint (standard deviation ÷ "
+            "mean) over the period's closed sprints", "METRICS.md (practitioner sources)",
+            formula="(sprints * sprint_velocity_sq - sprint_velocity ^ 2) ^ 0.5 / sprint_velocity",
+            sample_measure="sprints", min_sample=3, group="Delivery"),
         Kpi("change_request_acceptance", "Change request acceptance", 1, "rate", "%", 1,
             "Merged PRs ÷ PRs closed (merged or not) in the period", "CHAOSS",
             numerator="merged_prs", denominator="closed_prs", group="Delivery"),

@@ -644,6 +644,9 @@ class PythonMeasure:
     description: str
     record: str
     kind: str = "count"
+    # A record may count more than once in a cell (an item committed to two sprints ending in
+    # the same month): its digest and drill-down keep every occurrence.
+    repeats: bool = False
 
 
 PYTHON_MEASURES = {
@@ -662,6 +665,17 @@ PYTHON_MEASURES = {
                       "the period", "assignment"),
         PythonMeasure("key_leavers", "Key people who left", "Key people whose assignment to the engagement "
                       "ended in the period", "assignment"),
+        # Predictability (sprints.py): closed sprints, in the month each ended.
+        PythonMeasure("committed_items", "Committed work items", "Work items in a closed sprint when it started "
+                      "(by the changelog), for the vendor each is attributed to; once per sprint",
+                      "work_item", repeats=True),
+        PythonMeasure("delivered_items", "Delivered committed items", "Of those, items resolved (done) by the "
+                      "sprint's end", "work_item", repeats=True),
+        PythonMeasure("sprints", "Sprints", "Closed sprints the vendor had committed items in", "sprint"),
+        PythonMeasure("sprint_velocity", "Sprint velocity, summed", "Delivered committed items, summed over "
+                      "those sprints", "sprint", kind="sum"),
+        PythonMeasure("sprint_velocity_sq", "Sprint velocity squared, summed", "The squares of each sprint's "
+                      "delivered committed items, summed (for the velocity's spread)", "sprint", kind="sum"),
         # Skill coverage (skills.py): skill-months, so months add up to quarters.
         PythonMeasure("required_skills", "Required skills", "The engagement's required skills, in each month "
                       "the vendor had people or commits on it", "skill"),
@@ -678,9 +692,10 @@ PYTHON_MEASURES = {
 ALL_MEASURE_NAMES = tuple(MEASURES) + tuple(PYTHON_MEASURES)
 # People counts from the roster: no record ids of their own (the roster's history is their
 # provenance), so they stay out of value digests.
-UNDIGESTED = frozenset(
-    {"headcount", "leavers", "key_people", "key_leavers", "required_skills", "path_skills"}
-)
+UNDIGESTED = frozenset({
+    "headcount", "leavers", "key_people", "key_leavers", "required_skills", "path_skills", "sprint_velocity",
+    "sprint_velocity_sq",
+})  # fmt: skip
 
 
 def _done_at():

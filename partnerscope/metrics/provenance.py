@@ -11,7 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from partnerscope.engagements.models import Assignment
-from partnerscope.evidence.models import Commit, Contribution, Deployment, Incident, PullRequest, WorkItem
+from partnerscope.evidence.models import (
+    Commit,
+    Contribution,
+    Deployment,
+    Incident,
+    PullRequest,
+    Sprint,
+    WorkItem,
+)
 from partnerscope.metrics import periods
 from partnerscope.metrics.kpis import Kpi
 from partnerscope.metrics.measures import (
@@ -29,6 +37,7 @@ from partnerscope.metrics.measures import (
 )
 from partnerscope.metrics.models import MetricValue
 from partnerscope.metrics.skills import SKILL_MEASURES, skill_cells
+from partnerscope.metrics.sprints import SPRINT_MEASURES, sprint_cells
 from partnerscope.vendors.models import Skill
 
 MAX_LISTED = 200
@@ -118,6 +127,14 @@ def _records(kind: str, ids: list[int], hours: dict[int, float] | None = None) -
                 )
             )  # fmt: skip
         return out
+    if kind == "sprint":
+        for sprint in Sprint.objects.filter(id__in=ids).select_related("connection").order_by("started_at"):
+            out.append(
+                EvidenceRecord(
+                    f"{sprint.connection.name}: {sprint.name}", "", sprint.done_at, "", "closed sprint"
+                )
+            )
+        return out
     if kind == "skill":
         for skill in Skill.objects.filter(id__in=ids):
             globs = ", ".join(skill.glob_list())
@@ -133,6 +150,15 @@ def _records(kind: str, ids: list[int], hours: dict[int, float] | None = None) -
             )
         )  # fmt: skip
     return out
+
+
+def _reader_of(name: str) -> str:
+    """Which Python reader (python_ids' key) gives a measure's record ids."""
+    if name in SKILL_MEASURES:
+        return "skills"
+    if name in SPRINT_MEASURES:
+        return "sprints"
+    return "deployments" if "deployments" in name else "roster"
 
 
 def evidence_for(value: MetricValue, kpi: Kpi) -> Provenance:
@@ -161,6 +187,8 @@ def evidence_for(value: MetricValue, kpi: Kpi) -> Provenance:
                 python_ids["roster"] = roster_cells(org, scope)[1]
             if name in SKILL_MEASURES and "skills" not in python_ids:
                 python_ids["skills"] = skill_cells(org, scope)[1]
+            if name in SPRINT_MEASURES and "sprints" not in python_ids:
+                python_ids["sprints"] = sprint_cells(org, scope)[1]
         for name in kpi.measures_used:
             if name in MEASURES:
                 measure = MEASURES[name]
@@ -169,16 +197,13 @@ def evidence_for(value: MetricValue, kpi: Kpi) -> Provenance:
                 label, description, kind = measure.label, measure.description, measure.record
             else:
                 measure = PYTHON_MEASURES[name]
-                reader = (
-                    "deployments"
-                    if "deployments" in name
-                    else "skills"
-                    if name in SKILL_MEASURES
-                    else "roster"
-                )
-                source = python_ids.get(reader, {}).get(name, {})
+                source = python_ids.get(_reader_of(name), {}).get(name, {})
                 # As the engine adds them up: each month cell's distinct records, summed.
-                cells = [sorted(set(rows)) for (_, key, _), rows in source.items() if key == vkey]
+                cells = [
+                    sorted(rows) if measure.repeats else sorted(set(rows))
+                    for (_, key, _), rows in source.items()
+                    if key == vkey
+                ]
                 ids = [i for rows in cells for i in rows]
                 unique, count = sorted(set(ids)), len(ids)
                 label, description, kind = measure.label, measure.description, measure.record

@@ -189,6 +189,13 @@ def test_data_center_names_people_by_username_and_reads_greenhopper_sprints():
     assert r["reporter"] == "ci"
     assert r["sprint"] == "Sprint 5"  # no active sprint: the latest
     assert mapping.sprint_name(sprints[:1]) == "Sprint 4, the long one"
+    # The sprints with their dates (predictability); "<null>" is no date.
+    assert r["sprints"] == [
+        {"external_id": "1", "name": "Sprint 4, the long one", "state": "closed",
+         "started_at": datetime.datetime(2025, 1, 1, tzinfo=UTC), "ends_at": None, "completed_at": None},
+        {"external_id": "2", "name": "Sprint 5", "state": "future", "started_at": None, "ends_at": None,
+         "completed_at": None},
+    ]  # fmt: skip
     unassigned = node(assignee=None, reporter=bot, resolutiondate=None)
     unassigned["changelog"]["histories"] = []
     assert row(unassigned)["is_bot"]  # by its e-mail pattern
@@ -266,3 +273,31 @@ def test_cloud_or_data_center_and_how_the_token_is_sent():
         "Basic Ym90QGFjbWUudGVzdDp0b2s=",
     )
     client.close()
+
+
+def test_sprint_objects_and_sprint_changes_keep_ids_and_dates():
+    sprints = [
+        {"id": 41, "name": "SHOP Sprint 6", "state": "closed", "startDate": "2025-02-17T09:00:00.000Z",
+         "endDate": "2025-03-03T09:00:00.000Z", "completeDate": "2025-03-03T15:30:00.000Z", "boardId": 1},
+        {"id": 42, "name": "SHOP Sprint 7", "state": "active", "startDate": "2025-03-03T09:00:00.000Z",
+         "endDate": "2025-03-17T09:00:00.000Z"},
+        {"name": "no id"},
+    ]  # fmt: skip
+    issue = node(customfield_10020=sprints)
+    issue["changelog"]["histories"].append(
+        history("10010", "2025-02-20T09:00:00.000+0000", ANA, {"field": "Sprint", "fieldtype": "custom",
+                "from": "41", "fromString": "SHOP Sprint 6", "to": "41, 42", "toString": "SHOP Sprint 6, SHOP Sprint 7"})
+    )  # fmt: skip
+    r = row(issue, sprint_field_id="customfield_10020")
+    assert [(s["external_id"], s["state"], s["completed_at"]) for s in r["sprints"]] == [
+        ("41", "closed", datetime.datetime(2025, 3, 3, 15, 30, tzinfo=UTC)),
+        ("42", "active", None),
+    ]
+    assert r["sprints"][1]["started_at"] == datetime.datetime(2025, 3, 3, 9, tzinfo=UTC)
+    changes = [
+        (e["external_id"], e["from_value"], e["to_value"]) for e in r["events"] if e["field"] == "sprint"
+    ]
+    assert changes == [("10010-0", "41", "41,42")]
+    bad = node(customfield_10020=[{"id": 43, "startDate": "soon"}])
+    with pytest.raises(SourceError, match="sprint 43 of issue SHOP-123"):
+        row(bad, sprint_field_id="customfield_10020")

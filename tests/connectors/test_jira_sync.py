@@ -52,13 +52,15 @@ def sync(connection, sleeps=None, on_progress=None):
 
 
 def expected_events(project) -> set[tuple[str, str]]:
-    """(issue key, event id) of every status, assignee, resolution and labels change in the fake."""
+    """(issue key, event id) of every status, assignee, resolution, labels and sprint change in
+    the fake."""
     return {
         (k, f"{history['id']}-{index}")
         for k in project.histories
         for history in project.histories[k]
         for index, item in enumerate(history["items"])
-        if item["field"] in EVENT_FIELDS and item["fieldtype"] == "jira"
+        if (item["field"] in EVENT_FIELDS and item["fieldtype"] == "jira")
+        or (item["field"] == "Sprint" and item["fieldtype"] == "custom")
     }
 
 
@@ -281,3 +283,54 @@ def test_a_wrong_token_says_so_without_showing_it(world, fake):
     run = sync(connection)
     assert run.status == "failed" and "rejected the token" in run.message
     assert "jira_wrong_token_value" not in run.message
+
+
+@pytest.mark.parametrize("cloud", [True, False])
+def test_sprints_are_stored_with_their_dates_and_predictability_follows_the_changelog(world, cloud):
+    """The fake puts most issues into the next sprint before it starts (committed) and some into
+    the running one (added after its start: not committed); closed sprints count in the month they
+    ended, for the vendor of each item."""
+    from partnerscope.evidence.models import Sprint, WorkItemSprint
+    from partnerscope.metrics import engine
+    from partnerscope.metrics.models import MetricValue
+    from tests.fakes.jira import SPRINT_FIELD
+
+    project = GeneratedJiraProject(issues=150, seed=3, cloud=cloud)
+    with FakeJira(project, token=TOKEN, email=EMAIL if cloud else None) as fake:
+        connection = connect(world, fake, cloud=cloud)
+        assert sync(connection).status == "succeeded"
+    # Every sprint named by an issue, with the dates the fake gave it.
+    start = project.start
+    in_sprint = {key: issue["fields"][SPRINT_FIELD] for key, issue in project.issues.items()}
+    numbers = {key: (sprints[0]["id"] if cloud else int(sprints[0].split("[id=")[1].split(",")[0]))
+               for key, sprints in in_sprint.items() if sprints}  # fmt: skip
+    stored = {int(s.external_id): s for s in Sprint.objects.filter(connection=connection)}
+    assert set(stored) == set(numbers.values())
+    for number, sprint in stored.items():
+        begin = start + datetime.timedelta(days=14 * (number - 1))
+        assert (sprint.started_at, sprint.ends_at) == (begin, begin + datetime.timedelta(days=14))
+        assert sprint.state == "closed" and sprint.completed_at == sprint.ends_at
+    assert WorkItemSprint.objects.filter(sprint__connection=connection).count() == len(numbers)
+    # Predictability of Alpha's items, month by month, from the fake's own story.
+    items = {i.key: i for i in WorkItem.objects.filter(connection=connection, vendor=world.vendor_a)}
+    expected = {}
+    for key, number in numbers.items():
+        item = items.get(key)
+        if item is None:
+            continue
+        begin = start + datetime.timedelta(days=14 * (number - 1))
+        end = begin + datetime.timedelta(days=14)
+        if item.created_at > begin:  # put into the sprint after it started
+            continue
+        month = end.date().replace(day=1)
+        committed, delivered = expected.get(month, (0, 0))
+        done = item.category == "done" and item.resolved_at is not None and item.resolved_at <= end
+        expected[month] = (committed + 1, delivered + done)
+    assert expected and any(c > d for c, d in expected.values())
+    engine.full_recompute(world.org.id)
+    values = MetricValue.objects.filter(
+        organization=world.org, kpi="predictability", vendor_key=world.vendor_a.id, engagement_key=0,
+        period_kind="month",
+    )  # fmt: skip
+    got = {v.period_start: (v.denominator, v.numerator) for v in values if v.denominator}
+    assert got == expected

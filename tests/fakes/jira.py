@@ -132,15 +132,24 @@ class GeneratedJiraProject:
         return {"id": status_id, "name": name,
                 "statusCategory": {"id": category_id, "key": category, "name": category_name}}  # fmt: skip
 
-    def sprint(self, number: int, state: str) -> dict | str:
+    def sprint(self, number: int) -> dict | str:
+        """Two-week sprints from the project's start; those over by now are closed (completed
+        at their planned end), as Jira Software describes a sprint in the issue's Sprint field."""
         name = f"{self.key} Sprint {number}"
         begin = self.start + timedelta(days=14 * (number - 1))
+        end = begin + timedelta(days=14)
+        now = datetime.now(UTC)
+        state = "closed" if end <= now else "active" if begin <= now else "future"
         if self.cloud:
-            return {"id": number, "name": name, "state": state, "boardId": 1, "goal": "",
-                    "startDate": begin.isoformat()[:19] + ".000Z", "endDate": (begin + timedelta(days=14)).isoformat()[:19] + ".000Z"}  # fmt: skip
+            sprint = {"id": number, "name": name, "state": state, "boardId": 1, "goal": "",
+                      "startDate": begin.isoformat()[:19] + ".000Z", "endDate": end.isoformat()[:19] + ".000Z"}  # fmt: skip
+            if state == "closed":
+                sprint["completeDate"] = sprint["endDate"]
+            return sprint
+        complete = end.isoformat() if state == "closed" else "<null>"
         return (f"com.atlassian.greenhopper.service.sprint.Sprint@{number:08x}[id={number},rapidViewId=1,"
-                f"state={state.upper()},name={name},startDate={begin.isoformat()},endDate=<null>,"
-                f"completeDate=<null>,sequence={number},goal=]")  # fmt: skip
+                f"state={state.upper()},name={name},startDate={begin.isoformat()},endDate={end.isoformat()},"
+                f"completeDate={complete},sequence={number},goal=]")  # fmt: skip
 
     # -- changelog items -----------------------------------------------------------------------
 
@@ -223,8 +232,10 @@ class GeneratedJiraProject:
                     assignee = qa
             sprints = []
             if rng.random() < 0.6:
-                number = 1 + (created - self.start).days // 14
-                sprints = [self.sprint(number, "closed" if resolved else "active")]
+                # Most go into the next sprint, before it starts (committed); some into the
+                # running one (added after its start, not committed).
+                number = 1 + (created - self.start).days // 14 + (rng.random() < 0.8)
+                sprints = [self.sprint(number)]
                 sprint_item = {"field": "Sprint", "fieldtype": "custom", "fieldId": SPRINT_FIELD, "from": "",
                                "fromString": "", "to": str(number), "toString": f"{self.key} Sprint {number}"}  # fmt: skip
                 log(created + timedelta(minutes=1), reporter, sprint_item)

@@ -8,9 +8,11 @@ same page twice changes nothing.
 
 from __future__ import annotations
 
+import datetime
 import functools
 
 from django.db import transaction
+from django.db.models import Q
 
 from partnerscope.evidence.attribution import attribute_actors
 from partnerscope.evidence.models import (
@@ -19,8 +21,10 @@ from partnerscope.evidence.models import (
     PullRequest,
     PullRequestCommit,
     Review,
+    Sprint,
     WorkItem,
     WorkItemEvent,
+    WorkItemSprint,
 )
 from partnerscope.evidence.patterns import matcher
 
@@ -160,8 +164,57 @@ def store_work_items(connection: Connection, rows: list[dict]) -> int:
                     actor=e["actor"][:255],
                 )
         WorkItemEvent.objects.bulk_create(events.values(), batch_size=1000)
+        _store_sprints(connection, rows, ids)
         attribute_actors(WorkItem.objects.filter(id__in=list(ids.values())))
     return len(rows)
+
+
+SPRINT_FIELDS = ["name", "state", "started_at", "ends_at", "completed_at"]
+
+
+def _store_sprints(connection: Connection, rows: list[dict], ids: dict[str, int]) -> None:
+    """The sprints the rows name (as the latest row describes each) and the sprints each item is
+    in now. Predictability counts a sprint in the month it ended: those months, before and after
+    the change, are marked for every sprint the items are or were in (by the changelog too)."""
+    from partnerscope.metrics.dirty import mark
+
+    listed = [r for r in rows if r.get("sprints") is not None]
+    if not listed:
+        return
+    described = {sprint["external_id"]: sprint for r in listed for sprint in r["sprints"]}
+    mentioned = set(described)
+    for r in listed:
+        for e in r["events"] or ():
+            if e["field"] == "sprint":
+                mentioned.update(x for x in f"{e['from_value']},{e['to_value']}".split(",") if x)
+    item_ids = [ids[r["key"]] for r in listed]
+    ended = set(
+        Sprint.objects.filter(Q(connection=connection, external_id__in=list(mentioned)) | Q(item_links__work_item_id__in=item_ids))
+        .values_list("completed_at", "ends_at")
+    )  # fmt: skip
+    Sprint.objects.bulk_create(
+        [Sprint(organization_id=connection.organization_id, connection=connection, **s) for s in described.values()],
+        update_conflicts=True, unique_fields=["connection", "external_id"], update_fields=SPRINT_FIELDS,
+    )  # fmt: skip
+    WorkItemSprint.objects.filter(work_item_id__in=item_ids).delete()
+    sprint_ids = dict(
+        Sprint.objects.filter(connection=connection, external_id__in=list(described)).values_list(
+            "external_id", "id"
+        )
+    )
+    WorkItemSprint.objects.bulk_create(
+        {
+            (ids[r["key"]], sprint_ids[s["external_id"]]): WorkItemSprint(
+                organization_id=connection.organization_id, work_item_id=ids[r["key"]],
+                sprint_id=sprint_ids[s["external_id"]],
+            )
+            for r in listed for s in r["sprints"]
+        }.values(),
+        batch_size=1000,
+    )  # fmt: skip
+    ended |= {(s["completed_at"], s["ends_at"]) for s in described.values()}
+    days = [(c or e).astimezone(datetime.UTC).date() for c, e in ended if c or e]
+    mark(connection.organization_id, [(connection.engagement_id, day) for day in days], "items")
 
 
 def store_deployments(connection: Connection, rows: list[dict]) -> int:

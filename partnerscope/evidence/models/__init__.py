@@ -23,6 +23,8 @@ from partnerscope.evidence.models.tracker import (  # noqa: F401
     PullRequest,
     PullRequestCommit,
     Review,
+    Sprint,
     WorkItem,
     WorkItemEvent,
+    WorkItemSprint,
 )

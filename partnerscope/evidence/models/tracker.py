@@ -306,8 +306,49 @@ class WorkItem(Attributed):
         return f"{self.key} {self.title[:60]}"
 
 
+class Sprint(EvidenceModel):
+    """A sprint of a tracker (Jira Software), as the issues' Sprint field describes it: what
+    predictability measures items against."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="sprints")
+    external_id = models.CharField(max_length=100)
+    name = models.CharField(max_length=200)
+    state = models.CharField(max_length=12, blank=True, help_text="future, active or closed")
+    started_at = models.DateTimeField(null=True)
+    ends_at = models.DateTimeField(null=True)
+    completed_at = models.DateTimeField(null=True)
+
+    vendor_q = staticmethod(lambda vendor_id: models.Q(connection__engagement__vendor_id=vendor_id))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["connection", "external_id"], name="unique_sprint")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def done_at(self):
+        """When it ended: completed, or its planned end for a sprint closed without a date."""
+        return self.completed_at or self.ends_at
+
+
+class WorkItemSprint(EvidenceModel):
+    """A sprint a work item is in now (the changelog says when it joined or left one)."""
+
+    work_item = models.ForeignKey("WorkItem", on_delete=models.CASCADE, related_name="sprint_links")
+    sprint = models.ForeignKey(Sprint, on_delete=models.CASCADE, related_name="item_links")
+
+    vendor_q = staticmethod(lambda vendor_id: models.Q(work_item__vendor_id=vendor_id))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["work_item", "sprint"], name="unique_work_item_sprint")
+        ]
+
+
 class WorkItemEvent(EvidenceModel):
-    """One change of a work item's status, assignee or labels (the changelog)."""
+    """One change of a work item's status, assignee, labels or sprints (the changelog; a sprint
+    change holds sprint ids, comma-separated)."""
 
     work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="events")
     external_id = models.CharField(max_length=100)

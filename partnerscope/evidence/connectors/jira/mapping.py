@@ -52,6 +52,32 @@ def sprint_name(value) -> str:
     return (active[-1] if active else named[-1][1] if named else "")[:200]
 
 
+GREENHOPPER_VALUE = re.compile(r"\b(id|state|name|startDate|endDate|completeDate)=(.*?)(?=,\w+=|\]$)")
+SPRINT_DATES = {"startDate": "started_at", "endDate": "ends_at", "completeDate": "completed_at"}
+
+
+def sprints_of(value, where: str) -> list[dict]:
+    """The sprints an issue is in, with their dates (predictability): Cloud's sprint objects or
+    Data Center's GreenHopper strings. A sprint without an id is left out."""
+    out = []
+    for entry in value if isinstance(value, list) else []:
+        if isinstance(entry, dict):
+            raw = {k: entry.get(k) for k in ("id", "state", "name", *SPRINT_DATES)}
+        elif isinstance(entry, str):
+            raw = dict(GREENHOPPER_VALUE.findall(entry))
+        else:
+            continue
+        raw = {k: (None if v in (None, "", "<null>") else str(v)) for k, v in raw.items()}
+        if raw.get("id") is None:
+            continue
+        sprint = {"external_id": raw["id"][:100], "name": (raw.get("name") or raw["id"])[:200],
+                  "state": (raw.get("state") or "").lower()[:12]}  # fmt: skip
+        for key, name in SPRINT_DATES.items():
+            sprint[name] = moment(raw, key, where=f"sprint {raw['id']} of {where}", optional=True)
+        out.append(sprint)
+    return out
+
+
 def changelog_is_partial(issue: dict) -> bool:
     """Does the changelog embedded in a search result leave out histories?"""
     changelog = issue.get("changelog")
@@ -81,8 +107,9 @@ def _assignee_value(item: dict, side: str, users: dict) -> str:
 
 
 def events_of(histories: list, users: dict, where: str) -> list[dict]:
-    """Status, assignee, resolution and label changes, oldest first. Statuses and resolutions
-    by name (a changelog's from/to hold ids); the labels as Jira writes them, space-separated."""
+    """Status, assignee, resolution, label and sprint changes, oldest first. Statuses and
+    resolutions by name (a changelog's from/to hold ids); the labels as Jira writes them,
+    space-separated; sprints by id ("sprint": the ids, comma-separated)."""
     events = []
     for history in histories:
         history_id = field(history, "id", (str, int), where=where)
@@ -90,10 +117,14 @@ def events_of(histories: list, users: dict, where: str) -> list[dict]:
         author = user_id(history.get("author"))
         for index, item in enumerate(field(history, "items", list, where=where)):
             name = str(item.get("field") or "") if isinstance(item, dict) else ""
+            if name == "Sprint" and item.get("fieldtype") == "custom":
+                # Sprint ids, comma-separated: when the issue joined or left each sprint.
+                name = "sprint"
+                before, after = (_ids(item.get(side)) for side in ("from", "to"))
             # A custom field may be called "Status" too: only Jira's own fields count.
-            if name not in EVENT_FIELDS or item.get("fieldtype", "jira") != "jira":
+            elif name not in EVENT_FIELDS or item.get("fieldtype", "jira") != "jira":
                 continue
-            if name == "assignee":
+            elif name == "assignee":
                 before, after = (_assignee_value(item, side, users) for side in ("from", "to"))
             else:
                 before, after = str(item.get("fromString") or ""), str(item.get("toString") or "")
@@ -109,6 +140,11 @@ def events_of(histories: list, users: dict, where: str) -> list[dict]:
             )
     events.sort(key=lambda e: e["at"])
     return events
+
+
+def _ids(value) -> str:
+    """A changelog's sprint ids ("444, 445") as "444,445"."""
+    return ",".join(part.strip() for part in str(value or "").split(",") if part.strip())
 
 
 def assignee_at(events: list[dict], when: datetime.datetime) -> str | None:
@@ -168,6 +204,7 @@ def issue(
         "assignee": assignee,
         "reporter": reporter,
         "sprint": sprint_name(fields.get(sprint_field_id)) if sprint_field_id else "",
+        "sprints": sprints_of(fields.get(sprint_field_id), where) if sprint_field_id else [],
         "fix_versions": fix_versions(fields, where),
         "labels": labels,
         "links": links_of(fields, where),
