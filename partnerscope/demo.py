@@ -465,6 +465,9 @@ def load_demo(*, reset: bool = False) -> DemoResult:
     from partnerscope.demo_trackers import load_demo_trackers
 
     load_demo_trackers(owner)
+    from partnerscope.demo_sprints import load_demo_sprints
+
+    load_demo_sprints(owner)
     from partnerscope.metrics.engine import full_recompute, recompute_dirty
 
     full_recompute(org.id)  # scorecards from the evidence just loaded

@@ -373,7 +373,7 @@ def test_demo_has_github_evidence_that_follows_the_roster():
 
     org = demo.load_demo().organization
     connections = Connection.objects.filter(organization=org)
-    assert connections.count() == 2
+    assert connections.filter(kind="github").count() == 2
     prs = PullRequest.objects.filter(organization=org)
     assert prs.count() > 50
     assert prs.filter(status="vendor").values("vendor").distinct().count() == 2
@@ -382,3 +382,26 @@ def test_demo_has_github_evidence_that_follows_the_roster():
     assert Incident.objects.filter(organization=org, source="issue").exists()
     owner = Membership.objects.get(organization=org, role="owner")
     assert "sam-freelance" in {e.login for e in unattributed_usernames(owner)}
+
+
+@pytest.mark.django_db
+def test_demo_has_jira_sprints_and_their_predictability():
+    from partnerscope.evidence.models import Connection, Sprint, WorkItem, WorkItemSprint
+    from partnerscope.metrics.models import MetricValue
+
+    org = demo.load_demo().organization
+    jira = Connection.objects.get(organization=org, kind="jira")
+    closed = Sprint.objects.filter(connection=jira, state="closed")
+    assert closed.count() > 10 and not closed.filter(completed_at__isnull=True).exists()
+    assert (
+        WorkItemSprint.objects.filter(sprint__connection=jira).count()
+        == WorkItem.objects.filter(connection=jira).count()
+    )
+    # Every item attributed to the vendor on the roster; some pulled in after a sprint started.
+    assert set(WorkItem.objects.filter(connection=jira).values_list("status", flat=True)) == {"vendor"}
+    links = WorkItemSprint.objects.filter(sprint__connection=jira).select_related("work_item", "sprint")
+    assert any(link.work_item.created_at > link.sprint.started_at for link in links)
+    values = MetricValue.objects.filter(organization=org, kpi="predictability", status="ok", engagement_key=0)
+    assert values.exists() and all(0 < v.value <= 1 for v in values)
+    assert any(v.value < 1 for v in values)  # some committed work spilled over
+    assert MetricValue.objects.filter(organization=org, kpi="velocity_cv", status="ok").exists()
