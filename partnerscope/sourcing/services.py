@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from partnerscope.decisions import DecisionError, InconsistentJudgements, ahp_weights
+from partnerscope.engagements.models import Assignment
 from partnerscope.orgs import audit
 from partnerscope.orgs.permissions import check_perm
 from partnerscope.orgs.records import delete_record, save_record
@@ -393,6 +394,10 @@ def delete_vendor_capacity(*, membership, instance: VendorCapacity, remote_addr=
 
 
 def _person_skill_rules(instance: PersonSkill) -> None:
+    # The shares are capacity planning's, which counts in-house people only: a vendor's engineer
+    # may list every skill they have at the default share.
+    if not Assignment.objects.filter(person_id=instance.person_id, vendor__isnull=True).exists():
+        return
     others = PersonSkill.objects.filter(person_id=instance.person_id).exclude(pk=instance.pk)
     total = sum(others.values_list("share_pct", flat=True)) + instance.share_pct
     if total > 100:

@@ -298,6 +298,16 @@ def test_in_house_skills_cannot_take_more_than_all_of_a_persons_time(world, supp
         )
 
 
+def test_a_vendor_engineers_skills_need_no_shares_of_time(world, supply):
+    # Capacity planning counts in-house people only: vendor staff list their skills as they are.
+    for name in ("Python", "React", "Kotlin"):
+        skill = Skill.objects.visible_to(world.owner_m).get(name=name)
+        services.save_person_skill(
+            membership=world.owner_m, instance=PersonSkill(person=world.person_a, skill=skill)
+        )
+    assert PersonSkill.objects.filter(person=world.person_a).count() == 3
+
+
 def test_changing_a_solved_plans_settings_makes_it_stale_and_not_adopted(world, supply):
     m = world.owner_m
     plan = make_plan(m, supply["python"])
