@@ -625,10 +625,7 @@ def _build(password: str) -> Organization:
         roster_record(Identity(person=person, kind=Identity.Kind.GIT_NAME, value=name))
         roster_record(Identity(person=person, kind=Identity.Kind.GITHUB, value=github))
         for skill in STAFF_SKILLS.get(name, []):
-            share = 100 // len(STAFF_SKILLS[name])  # their time split evenly (capacity planning)
-            save_person_skill(
-                membership=actor, instance=PersonSkill(person=person, skill=skills[skill], share_pct=share)
-            )
+            save_person_skill(membership=actor, instance=PersonSkill(person=person, skill=skills[skill]))
         for eng_key, employer, role, seniority, rate, allocation, start, end in rows:
             engagement = engagements.get(eng_key)
             roster_record(

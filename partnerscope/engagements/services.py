@@ -133,7 +133,9 @@ def save_roster_record(*, membership, instance, remote_addr=None, required_skill
     with transaction.atomic():
         old = None if instance._state.adding else type(instance).objects.filter(pk=instance.pk).first()
         old_skills = (
-            set(old.required_skills.values_list("id", flat=True)) if isinstance(old, Engagement) else set()
+            set(old.required_skills.values_list("id", flat=True))
+            if many is not None and isinstance(old, Engagement)
+            else set()
         )
         saved = save_record(
             membership=membership, instance=instance, rules=RULES.get(type(instance)), remote_addr=remote_addr,

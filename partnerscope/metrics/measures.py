@@ -798,17 +798,20 @@ def chunks(items: list, size: int):
         yield items[start : start + size]
 
 
+def aggregate_of(ids: list[int], value: float | None = None, *, repeats: bool = False) -> CellAggregate:
+    """A cell's count (or ``value``) with the order-free digest of its record ids: each id
+    once, or every occurrence when a record may count more than once (PythonMeasure.repeats)."""
+    kept = list(ids) if repeats else sorted(set(ids))
+    return CellAggregate(
+        float(len(kept)) if value is None else float(value),
+        len(kept),
+        sum(kept),
+        sum(i * HASH_MULTIPLIER % HASH_PRIME for i in kept),
+    )
+
+
 def _to_cell_aggregates(records: dict[tuple, list[int]], values: dict[tuple, float] | None = None):
-    out = {}
-    for key, ids in records.items():
-        unique = sorted(set(ids))
-        out[key] = CellAggregate(
-            float(values[key]) if values else float(len(unique)),
-            len(unique),
-            sum(unique),
-            sum(i * HASH_MULTIPLIER % HASH_PRIME for i in unique),
-        )
-    return out
+    return {key: aggregate_of(ids, values[key] if values else None) for key, ids in records.items()}
 
 
 def deployment_cells(organization_id: int, scope: Scope) -> tuple[dict, dict, dict]:

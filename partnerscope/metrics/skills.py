@@ -27,8 +27,8 @@ from partnerscope.metrics.measures import (
     ATTRIBUTED,
     CellAggregate,
     Scope,
-    _to_cell_aggregates,
     _vkey,
+    aggregate_of,
     assigned_months,
 )
 from partnerscope.metrics.periods import month_start
@@ -128,19 +128,10 @@ def skill_cells(organization_id: int, scope: Scope) -> tuple[dict[str, dict], di
         records["path_skills"][key] = path_ids
         cells["required_skills"][key] = CellAggregate(float(len(skill_ids)), len(skill_ids), 0, 0)
         cells["path_skills"][key] = CellAggregate(float(len(path_ids)), len(path_ids), 0, 0)
-        cells["rostered_skills"][key] = _counted(
+        cells["rostered_skills"][key] = aggregate_of(
             records["rostered_skills"].get(key, []), len(covered.get(key, ()))
         )
-        cells["exercised_skills"][key] = _counted(
+        cells["exercised_skills"][key] = aggregate_of(
             records["exercised_skills"].get(key, []), len(shown.get(key, {}))
         )
     return cells, records
-
-
-def _counted(ids: list[int], value: int) -> CellAggregate:
-    """A count of skills whose digest is that of the records showing them."""
-    if not ids:
-        return CellAggregate(float(value), 0, 0, 0)
-    aggregate = _to_cell_aggregates({None: ids})[None]
-    aggregate.value = float(value)
-    return aggregate

@@ -23,11 +23,10 @@ from django.db.models.functions import Coalesce
 from partnerscope.evidence.models import Sprint, WorkItem, WorkItemEvent, WorkItemSprint
 from partnerscope.metrics.measures import (
     ATTRIBUTED,
-    HASH_MULTIPLIER,
-    HASH_PRIME,
     CellAggregate,
     Scope,
     _aware,
+    aggregate_of,
     chunks,
 )
 from partnerscope.metrics.periods import month_start
@@ -124,17 +123,11 @@ def sprint_cells(organization_id: int, scope: Scope) -> tuple[dict[str, dict], d
             key = (eng, vkey, month)
             records["sprints"][key].append(sprint_id)
             velocity[key].append(delivered[vkey])
-    cells = {name: {key: _occurrences(ids) for key, ids in records[name].items()} for name in records}
+    cells = {
+        name: {key: aggregate_of(ids, repeats=True) for key, ids in records[name].items()} for name in records
+    }
     cells["sprint_velocity"] = {k: CellAggregate(float(sum(v)), len(v), 0, 0) for k, v in velocity.items()}
     cells["sprint_velocity_sq"] = {
         k: CellAggregate(float(sum(x * x for x in v)), len(v), 0, 0) for k, v in velocity.items()
     }
     return cells, records
-
-
-def _occurrences(ids: list[int]) -> CellAggregate:
-    """A count with its digest, each occurrence kept: an item committed to two sprints of the
-    month counts twice (PythonMeasure.repeats). Sprints occur once each anyway."""
-    return CellAggregate(
-        float(len(ids)), len(ids), sum(ids), sum(i * HASH_MULTIPLIER % HASH_PRIME for i in ids)
-    )

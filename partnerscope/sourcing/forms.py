@@ -222,12 +222,9 @@ class PersonSkillForm(ScopedModelForm):
     class Meta:
         model = PersonSkill
         fields = ["person", "skill", "share_pct"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields[
-            "person"
-        ].help_text = "Anyone on the roster: vendor staff count towards their engagements' skill coverage"
+        help_texts = {
+            "person": "Anyone on the roster: vendor staff count towards their engagements' skill coverage"
+        }
 
 
 # --- hire vs outsource ----------------------------------------------------------------------------
