@@ -4,14 +4,16 @@ Each demo engagement with a team gets a repository under <data dir>/repos/, writ
 `git fast-import`: the people assigned on each day commit on it (so attribution has real work,
 including the person who moved vendors), plus an in-house reviewer, a freelancer nobody mapped
 yet (the unattributed queue, with a vendor suggested by e-mail domain), a dependency bot,
-pair-programmed commits and a revert. Then the repositories are registered and synced through
-the same services as any other.
+pair-programmed commits, a revert, and fixes ("fix: ...") that correct recent lines (bug-
+introducing changes). Then the repositories are registered and synced through the same
+services as any other.
 """
 
 from __future__ import annotations
 
 import datetime
 import random
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -22,6 +24,9 @@ from partnerscope.evidence.models import Repository
 from partnerscope.evidence.services import queue_sync, save_repository
 from partnerscope.evidence.sync import run_sync
 
+# Bumped whenever the generated history changes, so a data directory's older demo
+# repositories are written again rather than reused.
+HISTORY_VERSION = "2"
 REPOSITORIES = {"Payments platform team": "payments-platform", "Mobile app rebuild": "mobile-app"}
 FILES = [
     "src/api/handlers.py",
@@ -70,9 +75,10 @@ def _commits(engagement: Engagement, rng: random.Random) -> list[tuple]:
                     email = emails.get(a.person_id)
                     if email:
                         files = rng.sample(FILES, rng.randint(1, 3))
-                        commits.append(
-                            (a.person.name, email, day, files, f"{rng.choice(VERBS)} {rng.choice(TOPICS)}")
-                        )
+                        verb, topic = rng.choice(VERBS), rng.choice(TOPICS)
+                        # Fixes are declared the Conventional Commits way, so SZZ traces them.
+                        message = f"fix: {topic}" if verb == "Fix" else f"{verb} {topic}"
+                        commits.append((a.person.name, email, day, files, message))
             for a in inhouse:
                 if rng.random() < 0.05 and (email := emails.get(a.person_id)):
                     commits.append((a.person.name, email, day, ["README.md"], "Document the release process"))
@@ -129,6 +135,10 @@ def _fast_import(path: Path, commits: list[tuple], rng: random.Random) -> None:
             continuing = False
         for file in files:
             lines = contents.setdefault(file, [])
+            if message.startswith("fix: ") and len(lines) > 1:
+                # A fix corrects a recent line: the line's author wrote the bug.
+                at = rng.randrange(max(0, len(lines) - 15), len(lines))
+                lines[at] = f"# corrected by {message} ({n})"
             lines.append(f"# {message} ({n})")
             if len(lines) > 40 and rng.random() < 0.5:
                 del lines[rng.randrange(len(lines))]
@@ -148,8 +158,13 @@ def load_demo_history(membership) -> list[Repository]:
     repositories = []
     for engagement in Engagement.objects.visible_to(membership).filter(name__in=REPOSITORIES):
         path = root / f"{REPOSITORIES[engagement.name]}.git"
+        stamp = path / "partnerscope-demo-version"
+        if path.exists() and (not stamp.exists() or stamp.read_text().strip() != HISTORY_VERSION):
+            # Written by an older demo: its history is not the one this demo describes.
+            shutil.rmtree(path)
         if not path.exists():
             _fast_import(path, _commits(engagement, rng), rng)
+            stamp.write_text(HISTORY_VERSION + "\n")
         repository = save_repository(
             membership=membership,
             instance=Repository(engagement=engagement, name=REPOSITORIES[engagement.name], source=str(path)),

@@ -405,3 +405,21 @@ def test_demo_has_jira_sprints_and_their_predictability():
     assert values.exists() and all(0 < v.value <= 1 for v in values)
     assert any(v.value < 1 for v in values)  # some committed work spilled over
     assert MetricValue.objects.filter(organization=org, kpi="velocity_cv", status="ok").exists()
+
+
+@pytest.mark.django_db
+def test_demo_fixes_trace_back_to_the_changes_that_introduced_their_bugs():
+    from partnerscope.evidence.models import BugFix, BugIntroduction
+    from partnerscope.metrics.models import MetricValue
+
+    org = demo.load_demo().organization
+    fixes = BugFix.objects.filter(organization=org)
+    assert fixes.count() > 20 and set(fixes.values_list("reason", flat=True)) == {"conventional"}
+    introduced = BugIntroduction.objects.filter(organization=org)
+    assert introduced.count() >= fixes.count() // 2
+    # Vendors' and the baseline's quarters have values, none all-or-nothing everywhere.
+    values = MetricValue.objects.filter(
+        organization=org, kpi="bug_introducing_rate", status="ok", period_kind="quarter", engagement_key=0
+    )
+    assert values.exclude(vendor_key=0).exists()
+    assert any(0 < v.value < 1 for v in values)

@@ -296,3 +296,42 @@ def unattributed_usernames(membership, *, limit: int = 200) -> list[UsernameEntr
                 entry.first, entry.last = min(entry.first, row["first"]), max(entry.last, row["last"])
                 entry.person_id = entry.person_id or row["person"]
     return sorted(merged.values(), key=lambda e: (-e.records, e.kind, e.login))[:limit]
+
+
+@dataclass
+class BugFixes:
+    """The bug fixes traced in a repository (szz.py): how many, why, and what they blamed."""
+
+    fixes: int
+    traced_lines: int
+    blamed_commits: int
+    by_reason: list[tuple[str, int]]
+    recent: list  # the latest BugFix rows, each with ``blamed`` (commits it blamed)
+
+
+def bug_fixes(membership, repository, latest: int = 10) -> BugFixes | None:
+    """Client users only, as the line-level signals: a vendor user gets None."""
+    from partnerscope.evidence.models import BugFix, BugIntroduction
+
+    rows = BugFix.objects.visible_to(membership).filter(repository=repository)
+    totals = rows.aggregate(fixes=Count("id"), lines=Sum("traced_lines"))
+    if not totals["fixes"]:
+        return None
+    labels = dict(BugFix.Reason.choices)
+    by_reason = [
+        (labels.get(reason, reason), n)
+        for reason, n in rows.values_list("reason").annotate(n=Count("id")).order_by("-n", "reason")
+    ]
+    blamed = (
+        BugIntroduction.objects.visible_to(membership)
+        .filter(fix__repository=repository)
+        .values("commit_id")
+        .distinct()
+        .count()
+    )
+    recent = list(
+        rows.select_related("commit", "bug")
+        .annotate(blamed=Count("introductions"))
+        .order_by("-commit__authored_at")[:latest]
+    )
+    return BugFixes(totals["fixes"], totals["lines"] or 0, blamed, by_reason, recent)

@@ -24,6 +24,7 @@ from partnerscope.evidence.gitlog import log_command, parse_log
 from partnerscope.evidence.ingest import Cancelled, IngestStats, ingest
 from partnerscope.evidence.linepass import update_line_signals
 from partnerscope.evidence.models import Commit, Repository, SyncRun
+from partnerscope.evidence.szz import update_bug_fixes
 
 log = logging.getLogger("partnerscope.evidence")
 
@@ -96,9 +97,13 @@ def run_sync(
         if sorted(tips.values()) == sorted(repository.cursor.values()):
             if line_passes and repository.lines_tip != next(iter(tips.values())):
                 _line_passes(repository, run, mirror, tips, on_progress)
+                _trace_bug_fixes(repository, run, mirror, on_progress)
                 return _finish(
                     run, repository, tips, IngestStats(), "No new commits; line-level signals updated."
                 )
+            if line_passes:
+                # A bug linked since the last sync can make an old commit a fix.
+                _trace_bug_fixes(repository, run, mirror, on_progress)
             return _finish(run, repository, tips, IngestStats(), "Already up to date: no new commits.")
         # A commit-graph makes counting (progress totals) and walking much cheaper; --split
         # adds a layer for the new commits only.
@@ -152,6 +157,7 @@ def run_sync(
             process = None
         if line_passes:
             _line_passes(repository, run, mirror, tips, on_progress)
+            _trace_bug_fixes(repository, run, mirror, on_progress)
         message = f"Read {stats.seen} commit{'' if stats.seen == 1 else 's'}, {stats.inserted} new."
         if stats.implausible_dates:
             message += (
@@ -184,6 +190,19 @@ def _line_passes(repository: Repository, run: SyncRun, mirror: Path, tips: dict,
             on_progress(run)
 
     update_line_signals(repository, str(mirror), list(tips.values()), progress=show)
+
+
+def _trace_bug_fixes(repository: Repository, run: SyncRun, mirror: Path, on_progress) -> None:
+    """Bug-introducing changes: blame the lines of the fixes not traced yet (szz.py)."""
+
+    def show(done: int, total: int) -> None:
+        if SyncRun.objects.filter(pk=run.pk, cancel_requested=True).exists():
+            raise Cancelled
+        _phase(run, "Tracing bug fixes", progress_done=done, progress_total=total)
+        if on_progress:
+            on_progress(run)
+
+    update_bug_fixes(repository, str(mirror), progress=show)
 
 
 def _finish(run: SyncRun, repository: Repository, tips: dict, stats: IngestStats, message: str) -> SyncRun:

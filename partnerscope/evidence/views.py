@@ -10,6 +10,7 @@ from partnerscope.evidence import connector_services, services
 from partnerscope.evidence.forms import EvidenceFilterForm, MapIdentityForm, MapUsernameForm, RepositoryForm
 from partnerscope.evidence.models import Commit, Contribution, Repository, SyncRun
 from partnerscope.evidence.queries import (
+    bug_fixes,
     knowledge_concentration,
     summary_by_vendor,
     unattributed_queue,
@@ -66,6 +67,7 @@ def repository_detail(request, org_slug, uid):
         "active_run": next((r for r in runs if r.is_active), None),
         "groups": summary_by_vendor(m, repository=repository),
         "knowledge": knowledge_concentration(m, repository) if m.has_perm(Perm.VIEW_INTERNAL) else None,
+        "bug_fixes": bug_fixes(m, repository) if m.has_perm(Perm.VIEW_INTERNAL) else None,
         "recent": recent,
     }
     return render(request, "evidence/repository_detail.html", context)

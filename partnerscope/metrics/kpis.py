@@ -146,6 +146,11 @@ BUILTIN: dict[str, Kpi] = {
             "Vendor-authored commits later reverted ÷ vendor-authored commits; counted for the author of the "
             "reverted change, not the reverter", "METRICS.md", numerator="reverted_commits",
             denominator="authored_commits", group="Quality"),
+        Kpi("bug_introducing_rate", "Bug-introducing changes", 1, "rate", "%", -1,
+            "Vendor-authored commits whose lines a later bug fix deleted or changed (SZZ: the fix's lines "
+            "traced by blame) ÷ vendor-authored commits; counted for the author of the blamed change",
+            "SZZ (Śliwerski, Zimmermann, Zeller 2005)", numerator="bug_introducing_commits",
+            denominator="authored_commits", group="Quality"),
         Kpi("pr_revert_rate", "PR revert rate", 1, "rate", "%", -1,
             "Merged vendor PRs later reverted ÷ merged vendor PRs", "METRICS.md",
             numerator="reverted_prs", denominator="merged_prs", group="Quality"),

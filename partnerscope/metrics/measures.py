@@ -50,6 +50,7 @@ from django.db.models.functions import Coalesce
 
 from partnerscope.engagements.models import Assignment
 from partnerscope.evidence.models import (
+    BugIntroduction,
     Commit,
     Connection,
     Contribution,
@@ -427,6 +428,19 @@ def reverted_contributions(organization_id: int, scope: Scope = EVERYTHING) -> Q
     return contributions(organization_id, scope).filter(role=Contribution.Role.AUTHOR, commit_id__in=targets)
 
 
+def bug_introducing_contributions(organization_id: int, scope: Scope = EVERYTHING) -> QuerySet:
+    """Vendor-authored commits a traced bug fix blamed lines on (evidence/szz.py), in the month
+    they were written: like a revert, counted for the author of the change, not the fixer."""
+    introduced = BugIntroduction.objects.filter(organization_id=organization_id)
+    if scope.start:
+        introduced = introduced.filter(authored_date__gte=scope.start)
+    if scope.end:
+        introduced = introduced.filter(authored_date__lt=scope.end)
+    return contributions(organization_id, scope).filter(
+        role=Contribution.Role.AUTHOR, commit_id__in=introduced.values("commit_id")
+    )
+
+
 # --- pull requests -------------------------------------------------------------------------
 
 
@@ -603,6 +617,9 @@ MEASURES: dict[str, Measure] = {
                 "commit", contributions, _authored_line_passed, _lines, datetime_day=False),
         Measure("reverted_commits", "Reverted commits", "Vendor-authored commits later reverted",
                 "commit", reverted_contributions, datetime_day=False),
+        Measure("bug_introducing_commits", "Bug-introducing commits",
+                "Vendor-authored commits that wrote lines a later bug fix deleted or changed (traced by blame)",
+                "bug_commit", bug_introducing_contributions, datetime_day=False),
         Measure("merged_prs", "Merged PRs", "Pull requests by vendor authors merged in the period",
                 "pull_request", _merged),
         Measure("approved_merged_prs", "Approved merged PRs",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from partnerscope.engagements.models import Assignment
 from partnerscope.evidence.models import (
+    BugIntroduction,
     Commit,
     Contribution,
     Deployment,
@@ -88,19 +89,23 @@ def _attribution(status: str, person, vendor) -> str:
 def _records(kind: str, ids: list[int], hours: dict[int, float] | None = None) -> list[EvidenceRecord]:
     ids = ids[:MAX_LISTED]
     out = []
-    if kind == "commit":
+    if kind in ("commit", "bug_commit"):
         authors = {
             c.commit_id: c
             for c in Contribution.objects.filter(commit_id__in=ids, role="author").select_related(
                 "person", "vendor"
             )
         }
+        blamed = _blaming_fixes(ids) if kind == "bug_commit" else {}
         for commit in Commit.objects.filter(id__in=ids).select_related("repository").order_by("authored_at"):
             c = authors.get(commit.id)
+            label = f"{commit.repository.name} {commit.sha[:10]} {commit.subject[:80]}"
+            if commit.id in blamed:
+                label += f" — blamed by {blamed[commit.id]}"
             out.append(
                 EvidenceRecord(
-                    f"{commit.repository.name} {commit.sha[:10]} {commit.subject[:80]}", "", commit.authored_at,
-                    commit.author_name, _attribution(c.status, c.person, c.vendor) if c else "",
+                    label, "", commit.authored_at, commit.author_name,
+                    _attribution(c.status, c.person, c.vendor) if c else "",
                 )
             )  # fmt: skip
         return out
@@ -150,6 +155,23 @@ def _records(kind: str, ids: list[int], hours: dict[int, float] | None = None) -
             )
         )  # fmt: skip
     return out
+
+
+def _blaming_fixes(ids: list[int]) -> dict[int, str]:
+    """{introducing commit id: the fixes that blamed it, in words} for the drill-down."""
+    found: dict[int, list[str]] = {}
+    rows = (
+        BugIntroduction.objects.filter(commit_id__in=ids)
+        .select_related("fix__commit", "fix__bug")
+        .order_by("fix__commit__authored_at")
+    )
+    for row in rows:
+        fix = row.fix
+        why = f"bug {fix.bug.key}" if fix.bug else fix.get_reason_display()
+        found.setdefault(row.commit_id, []).append(
+            f"fix {fix.commit.sha[:10]} ({why}; {row.lines} line{'' if row.lines == 1 else 's'})"
+        )
+    return {commit_id: ", ".join(fixes) for commit_id, fixes in found.items()}
 
 
 def _reader_of(name: str) -> str:

@@ -3,6 +3,8 @@
 from partnerscope.evidence.models.git import (  # noqa: F401
     DEFAULT_BOT_PATTERNS,
     DEFAULT_EXCLUDE_GLOBS,
+    BugFix,
+    BugIntroduction,
     Commit,
     Contribution,
     EvidenceModel,

@@ -201,6 +201,8 @@ class SyncRun(RunBase):
 
     @property
     def progress_unit(self) -> str:
+        if self.phase.startswith("Tracing"):
+            return "fixes"
         return "files" if self.phase.startswith("Counting") else "commits"
 
 
@@ -341,3 +343,43 @@ class LineOwnership(EvidenceModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["repository", "path"], name="unique_line_ownership")]
+
+
+class BugFix(EvidenceModel):
+    """A commit that fixes a bug, and what tracing its deleted lines back found (szz.py)."""
+
+    class Reason(models.TextChoices):
+        LINKED = "linked", "Linked to a bug"
+        KEY = "key", "Names a bug"
+        CONVENTIONAL = "conventional", "Conventional Commits fix"
+
+    commit = models.OneToOneField(Commit, on_delete=models.CASCADE, related_name="bug_fix")
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    # The bug it fixes, when the tracker says so; its report date bounds what can have caused it.
+    bug = models.ForeignKey("evidence.WorkItem", null=True, on_delete=models.SET_NULL, related_name="+")
+    reported_at = models.DateTimeField(null=True)
+    traced_lines = models.PositiveIntegerField(default=0)
+    # Why nothing was traced (a root commit, too big to be a fix): shown, never guessed around.
+    note = models.CharField(max_length=200, blank=True)
+
+    vendor_q = None  # read through the values it feeds (provenance), never listed to vendors
+
+    def __str__(self) -> str:
+        return f"fix {self.commit_id} ({self.reason})"
+
+
+class BugIntroduction(EvidenceModel):
+    """A commit that wrote lines a bug fix deleted or changed: blamed by tracing the fix."""
+
+    fix = models.ForeignKey(BugFix, on_delete=models.CASCADE, related_name="introductions")
+    commit = models.ForeignKey(Commit, on_delete=models.CASCADE, related_name="+")
+    # The introducing commit's authored date: the engine reads a period's rows by it.
+    authored_date = models.DateField()
+    lines = models.PositiveIntegerField()
+
+    vendor_q = None
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["fix", "commit"], name="unique_bug_introduction")]
+        indexes = [models.Index(fields=["organization", "authored_date"])]
