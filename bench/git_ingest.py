@@ -297,8 +297,9 @@ def _bug_fixes(result: dict, mirror, repository, sample: int) -> None:
     lines from, at the fix's parent (after the same ``git diff-tree``), as tools that blame
     whole files do; ours blames only the deleted lines (``-L``). Measured on a sample of the
     commits whose subject mentions "fix" (a real history rarely declares them the Conventional
-    Commits way), then the product's own pass over the fixes it finds, and its cost on a sync
-    with nothing new to trace."""
+    Commits way), sequentially (``fix_trace_s``) and through the product's pass with its
+    threads and storing (``fix_pass_s``); then the pass over the fixes its rules find, and its
+    cost on a sync with nothing new to trace."""
     import random
 
     from partnerscope.evidence import gitsafe, szz
@@ -334,6 +335,18 @@ def _bug_fixes(result: dict, mirror, repository, sample: int) -> None:
 
     baseline_s, _ = timed(full_file_blame)
     ours_s, _ = timed(ours)
+
+    # The product's pass over the same sample (its threads, storing and marking): the sampled
+    # commits stand in for the fixes it would find.
+    ids = dict(Commit.objects.filter(repository=repository, sha__in=chosen).values_list("sha", "id"))
+    found_by_rules = szz.candidates
+    szz.candidates = lambda repository: {ids[sha]: szz.Candidate("conventional") for sha in chosen}
+    try:
+        pass_s, _ = timed(lambda: szz.update_bug_fixes(Repository.objects.get(pk=repository.pk), str(mirror)))
+    finally:
+        szz.candidates = found_by_rules
+    sample_introductions = BugIntroduction.objects.filter(fix__repository=repository).count()
+    BugFix.objects.filter(repository=repository).delete()
     first_s, (fixes, _) = timed(
         lambda: szz.update_bug_fixes(Repository.objects.get(pk=repository.pk), str(mirror))
     )
@@ -349,6 +362,9 @@ def _bug_fixes(result: dict, mirror, repository, sample: int) -> None:
         fix_trace_s=round(ours_s, 3),
         fix_trace_ratio=round(ours_s / baseline_s, 3) if baseline_s else None,
         fix_trace_ms_each=round(1000 * ours_s / len(chosen), 2) if chosen else None,
+        fix_pass_s=round(pass_s, 3),
+        fix_pass_ratio=round(pass_s / baseline_s, 3) if baseline_s else None,
+        fix_pass_introductions=sample_introductions,
         declared_fixes=fixes,
         declared_fixes_traced_s=round(first_s, 3),
         bug_introductions=BugIntroduction.objects.filter(fix__repository=repository).count(),

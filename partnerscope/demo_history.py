@@ -6,7 +6,7 @@ including the person who moved vendors), plus an in-house reviewer, a freelancer
 yet (the unattributed queue, with a vendor suggested by e-mail domain), a dependency bot,
 pair-programmed commits, a revert, and fixes ("fix: ...") that correct recent lines (bug-
 introducing changes). Then the repositories are registered and synced through the same
-services as any other.
+services as any other, and CI's coverage reports of the last months' builds are uploaded.
 """
 
 from __future__ import annotations
@@ -170,5 +170,40 @@ def load_demo_history(membership) -> list[Repository]:
             instance=Repository(engagement=engagement, name=REPOSITORIES[engagement.name], source=str(path)),
         )
         run_sync(queue_sync(repository, user=membership.user, claim=True))
+        _upload_coverage(membership, repository, rng)
         repositories.append(repository)
     return repositories
+
+
+COVERAGE_DAYS = 120
+# How much of its new code each team's tests run, by e-mail domain (in-house: the default).
+COVERAGE_HABITS = {"vistula-software.example": 0.88, "kaveri-tech.example": 0.72}
+
+
+def _upload_coverage(membership, repository: Repository, rng: random.Random) -> int:
+    """CI's coverage reports (LCOV) of the last months' builds, uploaded as CI would: each lists
+    the lines its commit added, most of which the team's tests ran."""
+    from partnerscope.evidence.commitdiff import line_changes
+    from partnerscope.evidence.models import Commit
+    from partnerscope.evidence.services import import_coverage
+    from partnerscope.evidence.sync import mirror_path
+
+    since = datetime.date.today() - datetime.timedelta(days=COVERAGE_DAYS)
+    mirror = str(mirror_path(repository))
+    uploaded = 0
+    commits = Commit.objects.filter(repository=repository, parent_count=1, authored_date__gte=since)
+    for sha, email in commits.order_by("authored_at").values_list("sha", "author_email"):
+        habit = COVERAGE_HABITS.get(email.rpartition("@")[2], 0.8)
+        records = []
+        for path, numbers in line_changes(mirror, sha, lambda path: False).added.items():
+            if not path.endswith((".py", ".ts")):
+                continue  # no tests measure the README or requirements
+            hits = "".join(f"DA:{n},{int(rng.random() < habit)}\n" for n in numbers)
+            records.append(f"SF:/builds/northwind/{repository.name}/{path}\n{hits}end_of_record\n")
+        if records:
+            data = ("TN:\n" + "".join(records)).encode()
+            import_coverage(
+                membership=membership, repository=repository, commit=sha, name="lcov.info", data=data
+            )
+            uploaded += 1
+    return uploaded

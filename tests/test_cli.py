@@ -408,8 +408,8 @@ def test_demo_has_jira_sprints_and_their_predictability():
 
 
 @pytest.mark.django_db
-def test_demo_fixes_trace_back_to_the_changes_that_introduced_their_bugs():
-    from partnerscope.evidence.models import BugFix, BugIntroduction
+def test_demo_fixes_trace_back_to_their_bugs_and_builds_report_coverage():
+    from partnerscope.evidence.models import BugFix, BugIntroduction, CoverageReport
     from partnerscope.metrics.models import MetricValue
 
     org = demo.load_demo().organization
@@ -423,3 +423,14 @@ def test_demo_fixes_trace_back_to_the_changes_that_introduced_their_bugs():
     )
     assert values.exclude(vendor_key=0).exists()
     assert any(0 < v.value < 1 for v in values)
+
+    # CI's coverage reports of the last months: both vendors' new code, at their own habits.
+    assert CoverageReport.objects.filter(organization=org, new_lines__gt=0).count() > 50
+    coverage = {
+        v.vendor_key: v.value
+        for v in MetricValue.objects.filter(
+            organization=org, kpi="new_code_coverage", status="ok", period_kind="month", engagement_key=0
+        ).order_by("period_start")
+    }
+    vendors = dict(Vendor.objects.filter(organization=org).values_list("name", "id"))
+    assert coverage[vendors["Vistula Software"]] > coverage[vendors["Kaveri Technologies"]] > 0.5

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import ValidationError
-from ninja import Query, Router, Schema, Status
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.files import UploadedFile
 from pydantic import Field
 
 from partnerscope.api import schemas as s
@@ -23,6 +24,7 @@ from partnerscope.evidence.models import (
     DEFAULT_BOT_PATTERNS,
     DEFAULT_EXCLUDE_GLOBS,
     Contribution,
+    CoverageReport,
     Repository,
     SyncRun,
 )
@@ -76,6 +78,24 @@ class RepositoryIn(s.In):
 
 RepositoryPatch = s.patch_of(RepositoryIn, "RepositoryPatch")
 RepositoryPage = s.page_of("RepositoryPage", RepositoryOut)
+
+
+class CoverageReportOut(Schema):
+    commit: str = Field(description="The commit's full id")
+    format: str = Field(description="lcov or cobertura")
+    file_name: str
+    uploaded_at: datetime.datetime
+    lines_valid: int = Field(description="Lines the whole report lists (can run)")
+    lines_covered: int = Field(description="Of those, lines the tests ran")
+    new_lines: int = Field(description="Lines the commit added that the report lists")
+    new_covered: int = Field(description="Of those, lines the tests ran: coverage on new code")
+
+    @staticmethod
+    def resolve_commit(obj) -> str:
+        return obj.commit.sha
+
+
+CoveragePage = s.page_of("CoveragePage", CoverageReportOut)
 
 
 class SyncRunOut(Schema):
@@ -276,6 +296,43 @@ def cancel_sync(request, uid: str):
         return _conflict(exc)
     run.refresh_from_db()
     return SyncRunOut.from_orm(run)
+
+
+# --- coverage -------------------------------------------------------------------------------
+
+
+@router.post(
+    "/repositories/{uid}/coverage",
+    auth=write,
+    response={201: CoverageReportOut, **s.ERRORS},
+    summary="Upload a commit's coverage report",
+)
+def upload_coverage(request, uid: str, commit: Form[str], file: File[UploadedFile]):
+    """Multipart: ``commit`` (the id of a synced, non-merge commit the build ran on) and
+    ``file``, an LCOV or Cobertura XML report (at most 50 MB). Keeps, for the lines that commit
+    added, how many the report lists and how many ran; a second report for the commit replaces
+    the first. 422 names the field, and the report's line or element when it cannot be read."""
+    from partnerscope.evidence.coverage import MAX_REPORT_BYTES
+
+    repository = _repository(request, uid)
+    if file.size > MAX_REPORT_BYTES:
+        raise ValidationError({"file": "The report is larger than 50 MB."})
+    report = services.import_coverage(
+        membership=request.auth, repository=repository, commit=commit, name=file.name, data=file.read()
+    )
+    return Status(201, CoverageReportOut.from_orm(report))
+
+
+@router.get(
+    "/repositories/{uid}/coverage",
+    response={200: CoveragePage, **s.ERRORS},
+    summary="List a repository's coverage reports",
+)
+def list_coverage(request, uid: str, page: Query[s.PageParams]):
+    """Newest upload first. A vendor user sees the reports of its own staff's commits."""
+    repository = _repository(request, uid)
+    rows = CoverageReport.objects.visible_to(request.auth).filter(repository=repository)
+    return paginate(rows.select_related("commit").order_by("-uploaded_at", "-id"), page)
 
 
 # --- evidence -------------------------------------------------------------------------------

@@ -137,3 +137,25 @@ class ImportForm(forms.Form):
         label="Export files",
         help_text="GitHub: the JSON of gh pr list / gh issue list --json …; Jira: a CSV export (see above).",
     )
+
+
+class CoverageForm(forms.Form):
+    """A coverage report of one commit's build (services.import_coverage reads it)."""
+
+    commit = forms.CharField(
+        max_length=64,
+        help_text="The commit the build ran on: its full id or at least its first 7 characters.",
+    )
+    file = forms.FileField(
+        label="Coverage report",
+        help_text="LCOV (lcov.info) or Cobertura XML (coverage.xml), at most 50 MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".info,.lcov,.xml,text/plain,application/xml"}),
+    )
+
+    def clean_file(self):
+        from partnerscope.evidence.coverage import MAX_REPORT_BYTES
+
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_REPORT_BYTES:
+            raise forms.ValidationError("The report is larger than 50 MB.")
+        return upload

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -159,3 +160,61 @@ def map_identity(*, membership, email: str, person: Person | None = None, new_na
             membership=membership, instance=Identity(person=person, kind=Identity.Kind.EMAIL, value=email)
         )
     return person
+
+
+HEX_PREFIX = re.compile(r"^[0-9a-f]{7,64}$")
+
+
+def import_coverage(*, membership, repository: Repository, commit: str, name: str, data: bytes):
+    """Read a coverage report (LCOV or Cobertura XML) of a synced commit's build and keep its
+    counts for the lines the commit added (coverage.py). A second report for the commit
+    replaces the first. Bad input raises ValidationError naming the field (and the report's
+    line or element); nothing is written then."""
+    from partnerscope.evidence.coverage import CoverageError, new_code, parse
+    from partnerscope.evidence.models import Commit, CoverageReport
+    from partnerscope.evidence.patterns import matcher
+    from partnerscope.evidence.sync import mirror_path
+    from partnerscope.metrics.dirty import mark_rows
+
+    check_perm(membership, Perm.EDIT)
+    if repository.organization_id != membership.organization_id:
+        raise ValidationError("That repository does not exist.")
+    sha = (commit or "").strip().lower()
+    if not HEX_PREFIX.match(sha):
+        raise ValidationError({"commit": "Give the commit's id (at least 7 hexadecimal characters)."})
+    found = list(Commit.objects.filter(repository=repository, sha__startswith=sha)[:2])
+    if not found:
+        raise ValidationError(
+            {"commit": f"Commit {sha[:12]} is not in this repository's synced history; sync it first."}
+        )
+    if len(found) > 1:
+        raise ValidationError({"commit": f"{sha} names more than one commit; give more of its id."})
+    target = found[0]
+    if target.parent_count > 1:
+        raise ValidationError(
+            {"commit": "A merge commit adds no lines of its own; give the commit the build ran on."}
+        )
+    try:
+        report = parse(name or "report", data)
+    except CoverageError as exc:
+        raise ValidationError({"file": str(exc)}) from None
+    mirror = mirror_path(repository)
+    if not (mirror / "HEAD").exists():
+        raise ValidationError({"commit": "The repository's mirror is missing; sync it first."})
+    is_excluded = matcher(repository.glob_list("exclude_globs"), anywhere=True)
+    try:
+        counts = new_code(report, str(mirror), target.sha, is_excluded)
+    except gitsafe.GitError as exc:
+        raise ValidationError({"commit": str(exc)}) from None
+    with transaction.atomic():
+        row, _ = CoverageReport.objects.update_or_create(
+            commit=target,
+            defaults={
+                "organization_id": repository.organization_id, "repository": repository,
+                "format": report.format, "file_name": (name or "")[:200], "uploaded_by": membership.user,
+                "lines_valid": report.lines_valid, "lines_covered": report.lines_covered,
+                "new_lines": counts.lines, "new_covered": counts.covered,
+            },
+        )  # fmt: skip
+        mark_rows(Contribution.objects.filter(commit=target))
+    return row

@@ -31,13 +31,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
 from partnerscope.evidence import gitsafe
-from partnerscope.evidence.diffwalk import _KEYWORDS, _PUNCTUATION, TRIVIAL, unquote_path
+from partnerscope.evidence.commitdiff import line_changes
 from partnerscope.evidence.models import (
     BugFix,
     BugIntroduction,
@@ -53,10 +55,10 @@ from partnerscope.evidence.patterns import matcher
 CONVENTIONAL_FIX = re.compile(r"^(?:fix|bugfix|hotfix)(?:\([^)]{0,80}\))?!?:\s", re.IGNORECASE)
 ISSUE_KEY = re.compile(r"\b([A-Z][A-Z0-9_]{0,30}-[1-9][0-9]{0,9})\b")
 HEX = re.compile(r"^[0-9a-f]{40,64}$")
-HUNK = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,(\d+))? @@")
 BUG_TYPES = ("bug", "defect")
 MAX_FIX_FILES = 50
 MAX_FIX_LINES = 1000
+BATCH = 50  # fixes stored per transaction
 
 Progress = Callable[[int, int], None]
 
@@ -139,52 +141,8 @@ def candidates(repository: Repository) -> dict[int, Candidate]:
 def deleted_lines(mirror: str, sha: str, is_excluded) -> tuple[dict[str, list[int]], int]:
     """({path: line numbers at the parent the commit deleted or changed}, files changed),
     leaving out excluded and binary files and blank or punctuation-only lines."""
-    out = gitsafe.run_git(
-        mirror, "diff-tree", "-p", "--unified=0", "--no-renames", "--no-color", "--no-ext-diff",
-        "--no-textconv", "--no-commit-id", "--end-of-options", sha, timeout_s=600,
-    )  # fmt: skip
-    lines: dict[str, list[int]] = {}
-    files = 0
-    current: list[int] | None = None
-    at = old_left = new_left = 0
-    old_path = b""
-    for line in out.split(b"\n"):
-        first = line[:1]
-        if old_left or new_left:
-            # Inside a hunk, its counts say which lines are changed lines (a deleted line
-            # "-- x" must not be read as a file header).
-            if first == b"-" and old_left:
-                old_left -= 1
-                content = line[1:]
-                if current is not None and not (
-                    content.strip(_PUNCTUATION) in _KEYWORDS and TRIVIAL.match(content)
-                ):
-                    current.append(at)
-                at += 1
-                continue
-            if first == b"+" and new_left:
-                new_left -= 1
-                continue
-            if first == b"\\":
-                continue
-            old_left = new_left = 0
-        if line.startswith(b"diff --git "):
-            files += 1
-            current, old_path = None, b""
-        elif line.startswith(b"--- "):
-            old_path = line[4:]
-        elif line.startswith(b"+++ "):
-            current = None
-            if old_path and old_path != b"/dev/null":
-                path = unquote_path(old_path)
-                current = None if is_excluded(path) else lines.setdefault(path, [])
-        elif first == b"@":
-            match = HUNK.match(line)
-            if match:
-                at = int(match.group(1))
-                old_left = 1 if match.group(2) is None else int(match.group(2))
-                new_left = 1 if match.group(3) is None else int(match.group(3))
-    return {path: numbers for path, numbers in lines.items() if numbers}, files
+    changes = line_changes(mirror, sha, is_excluded)
+    return changes.deleted, changes.files
 
 
 def _ranges(numbers: list[int]) -> list[str]:
@@ -232,8 +190,12 @@ def trace(mirror: str, sha: str, is_excluded) -> tuple[Counter, int, str]:
     if not by_path:
         return Counter(), 0, "Nothing to trace: it only adds lines."
     blamed: Counter = Counter()
-    for path, numbers in sorted(by_path.items()):
-        blamed.update(blame_lines(mirror, sha, path, numbers))
+    try:
+        for path, numbers in sorted(by_path.items()):
+            blamed.update(blame_lines(mirror, sha, path, numbers))
+    except gitsafe.GitError as exc:
+        # One fix git cannot blame (a timeout, an odd path) must not fail every later sync.
+        return Counter(), 0, f"Not traced: {exc}"[:200]
     return blamed, total, ""
 
 
@@ -250,7 +212,10 @@ def update_bug_fixes(
 ) -> tuple[int, int]:
     """Trace the repository's new bug fixes and forget those that no longer qualify.
     Returns (fixes traced, fixes forgotten). ``progress(done, total)`` may raise to cancel:
-    each fix is stored with its introductions in one transaction."""
+    fixes are stored a batch at a time, each batch with its introductions in one transaction.
+
+    Blame is git's work, not Python's: the fixes of a batch are traced on as many threads as
+    the sync may run git processes (``PARTNERSCOPE_GIT_PROCESSES``)."""
     wanted = candidates(repository)
     stored = dict(BugFix.objects.filter(repository=repository).values_list("commit_id", "reason"))
     stale = [commit_id for commit_id, reason in stored.items() if commit_id not in wanted]
@@ -258,49 +223,74 @@ def update_bug_fixes(
     if stale or changed:
         gone = stale + changed
         with transaction.atomic():
-            blamed = BugIntroduction.objects.filter(fix__commit_id__in=gone).values_list(
-                "commit_id", flat=True
-            )
-            _mark(list(blamed))
-            BugFix.objects.filter(repository=repository, commit_id__in=gone).delete()
+            for start in range(0, len(gone), 500):
+                batch = gone[start : start + 500]
+                blamed = BugIntroduction.objects.filter(fix__commit_id__in=batch).values_list(
+                    "commit_id", flat=True
+                )
+                _mark(list(blamed))
+                BugFix.objects.filter(repository=repository, commit_id__in=batch).delete()
     todo = sorted(c for c in wanted if c not in stored or c in changed)
     if not todo:
         return 0, len(stale)
     is_excluded = matcher(repository.glob_list("exclude_globs"), anywhere=True)
-    shas = dict(Commit.objects.filter(id__in=todo).values_list("id", "sha"))
-    for done, commit_id in enumerate(todo):
-        if progress:
-            progress(done, len(todo))
-        candidate = wanted[commit_id]
-        blamed, traced, note = trace(mirror, shas[commit_id], is_excluded)
-        _store(repository, commit_id, candidate, blamed, traced, note)
+    shas = {}
+    for start in range(0, len(todo), 500):
+        shas.update(Commit.objects.filter(id__in=todo[start : start + 500]).values_list("id", "sha"))
+    with ThreadPoolExecutor(max_workers=max(1, settings.GIT_PROCESSES)) as pool:
+        for start in range(0, len(todo), BATCH):
+            if progress:
+                progress(start, len(todo))
+            batch = todo[start : start + BATCH]
+            traced = pool.map(lambda commit_id: trace(mirror, shas[commit_id], is_excluded), batch)
+            _store(repository, [(c, wanted[c], *found) for c, found in zip(batch, traced, strict=True)])
     if progress:
         progress(len(todo), len(todo))
     return len(todo), len(stale)
 
 
-def _store(repository, commit_id: int, candidate: Candidate, blamed: Counter, traced: int, note: str) -> None:
+def _store(repository, traced: list[tuple[int, Candidate, Counter, int, str]]) -> None:
+    """Store a batch of traced fixes: [(fix commit id, why, {sha: lines}, lines traced, note)]."""
     org = repository.organization_id
-    introducing = {}
-    shas = sorted(blamed)
+    shas = sorted({sha for _, _, blamed, _, _ in traced for sha in blamed})
+    commits = {}
     for start in range(0, len(shas), 500):
         rows = Commit.objects.filter(repository=repository, sha__in=shas[start : start + 500])
         for row in rows.values("id", "sha", "authored_at", "authored_date", "parent_count"):
-            if row["id"] == commit_id or row["parent_count"] > 1:
-                continue  # merges change no lines of their own (a conflict resolution is no author's)
+            commits[row["sha"]] = row
+    introductions: list[tuple[int, dict[int, tuple]]] = []
+    for commit_id, candidate, blamed, _, _ in traced:
+        found = {}
+        for sha, lines in blamed.items():
+            row = commits.get(sha)
+            if row is None or row["id"] == commit_id or row["parent_count"] > 1:
+                continue  # not read, or a merge: a conflict resolution is no author's change
             if candidate.reported_at and row["authored_at"] >= candidate.reported_at:
                 continue  # written after the bug was reported: not its cause
-            introducing[row["id"]] = (row["authored_date"], blamed[row["sha"]])
+            found[row["id"]] = (row["authored_date"], lines)
+        introductions.append((commit_id, found))
     with transaction.atomic():
-        fix = BugFix.objects.create(
-            organization_id=org, repository=repository, commit_id=commit_id, reason=candidate.reason,
-            bug_id=candidate.bug_id, reported_at=candidate.reported_at, traced_lines=traced, note=note,
-        )  # fmt: skip
+        fixes = BugFix.objects.bulk_create(
+            [
+                BugFix(
+                    organization_id=org,
+                    repository=repository,
+                    commit_id=commit_id,
+                    reason=candidate.reason,
+                    bug_id=candidate.bug_id,
+                    reported_at=candidate.reported_at,
+                    traced_lines=lines,
+                    note=note,
+                )  # fmt: skip
+                for commit_id, candidate, _, lines, note in traced
+            ]
+        )
         BugIntroduction.objects.bulk_create(
             [
                 BugIntroduction(organization_id=org, fix=fix, commit_id=cid, authored_date=day, lines=n)
-                for cid, (day, n) in introducing.items()
+                for fix, (_, found) in zip(fixes, introductions, strict=True)
+                for cid, (day, n) in found.items()
             ],
             batch_size=500,
         )
-        _mark(introducing)
+        _mark({cid for _, found in introductions for cid in found})

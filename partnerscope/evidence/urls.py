@@ -14,6 +14,7 @@ urlpatterns = [
     path("repositories/<str:uid>/delete/", views.repository_delete, name="repository_delete"),
     path("repositories/<str:uid>/history/", views.repository_history, name="repository_history"),
     path("repositories/<str:uid>/sync/", views.repository_sync, name="repository_sync"),
+    path("repositories/<str:uid>/coverage/", views.repository_coverage, name="repository_coverage"),
     path("syncs/<str:uid>/", views.sync_progress, name="sync_progress"),
     path("syncs/<str:uid>/cancel/", views.sync_cancel, name="sync_cancel"),
     path("connections/", connection_views.connection_list, name="connection_list"),

@@ -7,8 +7,14 @@ from django.views.decorators.http import require_POST
 
 from partnerscope.engagements.models import Person
 from partnerscope.evidence import connector_services, services
-from partnerscope.evidence.forms import EvidenceFilterForm, MapIdentityForm, MapUsernameForm, RepositoryForm
-from partnerscope.evidence.models import Commit, Contribution, Repository, SyncRun
+from partnerscope.evidence.forms import (
+    CoverageForm,
+    EvidenceFilterForm,
+    MapIdentityForm,
+    MapUsernameForm,
+    RepositoryForm,
+)
+from partnerscope.evidence.models import Commit, Contribution, CoverageReport, Repository, SyncRun
 from partnerscope.evidence.queries import (
     bug_fixes,
     knowledge_concentration,
@@ -69,8 +75,44 @@ def repository_detail(request, org_slug, uid):
         "knowledge": knowledge_concentration(m, repository) if m.has_perm(Perm.VIEW_INTERNAL) else None,
         "bug_fixes": bug_fixes(m, repository) if m.has_perm(Perm.VIEW_INTERNAL) else None,
         "recent": recent,
+        # A vendor user sees the reports of its own staff's commits (CoverageReport.vendor_q).
+        "coverage": CoverageReport.objects.visible_to(m)
+        .filter(repository=repository)
+        .select_related("commit")
+        .order_by("-uploaded_at")[:10],
     }
     return render(request, "evidence/repository_detail.html", context)
+
+
+@requires(Perm.EDIT)
+def repository_coverage(request, org_slug, uid):
+    """Upload a commit's coverage report by hand (CI uses the API)."""
+    repository = _repository(request, uid)
+    posted = request.method == "POST"
+    form = CoverageForm(request.POST if posted else None, request.FILES if posted else None)
+    detail = reverse("repository_detail", args=[org_slug, uid])
+    return form_page(
+        request,
+        form,
+        title=f"Upload a coverage report to {repository.name}",
+        section=SECTION,
+        intro=(
+            "The coverage report of one commit's build. partnerscope keeps, for the lines that commit "
+            "added, how many can run and how many the tests ran (coverage on new code); the report "
+            "itself is not stored. CI can upload it with POST /api/v1/repositories/{uid}/coverage."
+        ),
+        save=lambda: services.import_coverage(
+            membership=request.membership,
+            repository=repository,
+            commit=form.cleaned_data["commit"],
+            name=form.cleaned_data["file"].name,
+            data=form.cleaned_data["file"].read(),
+        ),
+        success_url=lambda report: detail,
+        cancel_url=detail,
+        submit_label="Upload",
+        success_message="Coverage report read.",
+    )
 
 
 def _save(request, form):

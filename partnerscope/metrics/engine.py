@@ -79,7 +79,7 @@ def _period_values(kind: str, start: datetime.date) -> dict[str, float]:
 # changed (a git sync does not re-read work items). A reader not listed is always read.
 READS = {
     "contributions": {"git"}, "reverted_contributions": {"git"},
-    "bug_introducing_contributions": {"git"}, "_merged": {"prs", "git"},
+    "bug_introducing_contributions": {"git"}, "covered_contributions": {"git"}, "_merged": {"prs", "git"},
     "closed_prs": {"prs"}, "resolved_items": {"items"}, "reported_items": {"items"}, "ci_runs": {"deployments"},
     "deployments": {"deployments", "incidents", "git", "prs"}, "roster": {"roster"},
     "lead_time": {"deployments", "prs"}, "deploy_time": {"deployments", "prs"}, "pickup_time": {"prs"},
@@ -102,6 +102,7 @@ READ_COST = {
     "lead_time": 0.5, "deployments": 0.36, "_merged": 0.23, "pickup_time": 0.2, "contributions": 0.2,
     "closed_prs": 0.12, "reverted_contributions": 0.09, "coding_time": 0.05, "roster": 0.03, "ramp_up": 0.01,
     "time_to_staff": 0.01, "skills": 0.01, "sprints": 0.01, "bug_introducing_contributions": 0.01,
+    "covered_contributions": 0.01,
 }  # fmt: skip
 
 

@@ -151,6 +151,11 @@ BUILTIN: dict[str, Kpi] = {
             "traced by blame) ÷ vendor-authored commits; counted for the author of the blamed change",
             "SZZ (Śliwerski, Zimmermann, Zeller 2005)", numerator="bug_introducing_commits",
             denominator="authored_commits", group="Quality"),
+        Kpi("new_code_coverage", "Coverage on new code", 1, "ratio", "%", 1,
+            "Lines added by vendor-authored commits that their build's tests ran ÷ the lines they added that "
+            "can run, from the coverage report CI uploads for each commit; commits without a report are left out",
+            "SonarQube's coverage on new code", formula="covered_new_lines / coverable_new_lines",
+            sample_measure="reported_commits", group="Quality"),
         Kpi("pr_revert_rate", "PR revert rate", 1, "rate", "%", -1,
             "Merged vendor PRs later reverted ÷ merged vendor PRs", "METRICS.md",
             numerator="reverted_prs", denominator="merged_prs", group="Quality"),

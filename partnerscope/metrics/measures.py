@@ -441,6 +441,14 @@ def bug_introducing_contributions(organization_id: int, scope: Scope = EVERYTHIN
     )
 
 
+def covered_contributions(organization_id: int, scope: Scope = EVERYTHING) -> QuerySet:
+    """Vendor-authored commits whose build's coverage report lists lines they added
+    (evidence/coverage.py): the sample of coverage on new code."""
+    return contributions(organization_id, scope).filter(
+        role=Contribution.Role.AUTHOR, commit__coverage_report__new_lines__gt=0
+    )
+
+
 # --- pull requests -------------------------------------------------------------------------
 
 
@@ -620,6 +628,17 @@ MEASURES: dict[str, Measure] = {
         Measure("bug_introducing_commits", "Bug-introducing commits",
                 "Vendor-authored commits that wrote lines a later bug fix deleted or changed (traced by blame)",
                 "bug_commit", bug_introducing_contributions, datetime_day=False),
+        Measure("reported_commits", "Commits with coverage",
+                "Vendor-authored commits whose build's coverage report lists lines they added",
+                "coverage_commit", covered_contributions, datetime_day=False),
+        Measure("coverable_new_lines", "New lines that can run",
+                "Lines vendor-authored commits added that their coverage report lists",
+                "coverage_commit", covered_contributions, value=lambda: F("commit__coverage_report__new_lines"),
+                datetime_day=False),
+        Measure("covered_new_lines", "New lines covered",
+                "Of those, lines the build's tests ran (hits in the report)",
+                "coverage_commit", covered_contributions, value=lambda: F("commit__coverage_report__new_covered"),
+                datetime_day=False),
         Measure("merged_prs", "Merged PRs", "Pull requests by vendor authors merged in the period",
                 "pull_request", _merged),
         Measure("approved_merged_prs", "Approved merged PRs",

@@ -15,6 +15,7 @@ from partnerscope.evidence.models import (
     BugIntroduction,
     Commit,
     Contribution,
+    CoverageReport,
     Deployment,
     Incident,
     PullRequest,
@@ -89,19 +90,30 @@ def _attribution(status: str, person, vendor) -> str:
 def _records(kind: str, ids: list[int], hours: dict[int, float] | None = None) -> list[EvidenceRecord]:
     ids = ids[:MAX_LISTED]
     out = []
-    if kind in ("commit", "bug_commit"):
+    if kind in ("commit", "bug_commit", "coverage_commit"):
         authors = {
             c.commit_id: c
             for c in Contribution.objects.filter(commit_id__in=ids, role="author").select_related(
                 "person", "vendor"
             )
         }
-        blamed = _blaming_fixes(ids) if kind == "bug_commit" else {}
+        # What the KPI saw in each commit besides its author: the fix that blamed it, or its
+        # coverage report's count.
+        notes = {}
+        if kind == "bug_commit":
+            notes = {commit_id: f"blamed by {fixes}" for commit_id, fixes in _blaming_fixes(ids).items()}
+        elif kind == "coverage_commit":
+            notes = {
+                commit_id: f"{covered} of {lines} new lines covered"
+                for commit_id, covered, lines in CoverageReport.objects.filter(commit_id__in=ids).values_list(
+                    "commit_id", "new_covered", "new_lines"
+                )
+            }
         for commit in Commit.objects.filter(id__in=ids).select_related("repository").order_by("authored_at"):
             c = authors.get(commit.id)
             label = f"{commit.repository.name} {commit.sha[:10]} {commit.subject[:80]}"
-            if commit.id in blamed:
-                label += f" — blamed by {blamed[commit.id]}"
+            if commit.id in notes:
+                label += f" — {notes[commit.id]}"
             out.append(
                 EvidenceRecord(
                     label, "", commit.authored_at, commit.author_name,

@@ -229,3 +229,16 @@ def test_the_repository_page_shows_the_fixes_to_client_users_only(world, history
     assert "APP-7" in page and "fix: rounding in calc" in page
     vendor_page = client_for(world, "vendor_a").get(url)
     assert vendor_page.status_code == 200 and "bug-fixes" not in vendor_page.content.decode()
+
+
+def test_a_fix_git_cannot_blame_is_noted_and_the_sync_goes_on(world, history, roots, monkeypatch):
+    from partnerscope.evidence import gitsafe
+
+    def failing(*args, **kwargs):
+        raise gitsafe.GitError("git blame timed out after 600 s.", code="timeout")
+
+    monkeypatch.setattr(szz, "blame_lines", failing)
+    run = _sync(_register(world, roots / "szz"))
+    assert run.status == "succeeded", run.message
+    fix = BugFix.objects.get(reason="conventional")
+    assert fix.note == "Not traced: git blame timed out after 600 s." and fix.traced_lines == 0

@@ -7,6 +7,7 @@ from partnerscope.evidence.models.git import (  # noqa: F401
     BugIntroduction,
     Commit,
     Contribution,
+    CoverageReport,
     EvidenceModel,
     FileChange,
     LineOwnership,

@@ -11,6 +11,7 @@ import datetime
 import os
 import socket
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -383,3 +384,37 @@ class BugIntroduction(EvidenceModel):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["fix", "commit"], name="unique_bug_introduction")]
         indexes = [models.Index(fields=["organization", "authored_date"])]
+
+
+class CoverageReport(EvidenceModel):
+    """CI's coverage report of a commit's build, read for the lines the commit added
+    (coverage.py). Only the counts are kept; a new upload for the commit replaces them."""
+
+    class Format(models.TextChoices):
+        LCOV = "lcov", "LCOV"
+        COBERTURA = "cobertura", "Cobertura XML"
+
+    commit = models.OneToOneField(Commit, on_delete=models.CASCADE, related_name="coverage_report")
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="+")
+    format = models.CharField(max_length=10, choices=Format.choices)
+    file_name = models.CharField(max_length=200, blank=True)
+    uploaded_at = models.DateTimeField(auto_now=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The whole report: lines that can run, and those that ran.
+    lines_valid = models.PositiveIntegerField()
+    lines_covered = models.PositiveIntegerField()
+    # The commit's new code: lines it added that the report lists, and those with hits.
+    new_lines = models.PositiveIntegerField()
+    new_covered = models.PositiveIntegerField()
+
+    # A vendor sees the reports of commits its staff wrote.
+    vendor_q = staticmethod(
+        lambda vendor_id: models.Q(
+            commit_id__in=Contribution.objects.filter(vendor_id=vendor_id).values("commit_id")
+        )
+    )
+
+    def __str__(self) -> str:
+        return f"coverage of {self.commit_id}: {self.new_covered}/{self.new_lines} new lines"
