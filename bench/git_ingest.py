@@ -302,6 +302,8 @@ def _bug_fixes(result: dict, mirror, repository, sample: int) -> None:
     cost on a sync with nothing new to trace."""
     import random
 
+    from django.test import override_settings
+
     from partnerscope.evidence import gitsafe, szz
     from partnerscope.evidence.models import BugFix, BugIntroduction, Commit, Repository
     from partnerscope.evidence.patterns import matcher
@@ -341,8 +343,14 @@ def _bug_fixes(result: dict, mirror, repository, sample: int) -> None:
     ids = dict(Commit.objects.filter(repository=repository, sha__in=chosen).values_list("sha", "id"))
     found_by_rules = szz.candidates
     szz.candidates = lambda repository: {ids[sha]: szz.Candidate("conventional") for sha in chosen}
+    # With the product's default threads (the cores, up to 4), not the one process the
+    # ingestion above is measured with.
+    threads = min(4, os.cpu_count() or 1)
     try:
-        pass_s, _ = timed(lambda: szz.update_bug_fixes(Repository.objects.get(pk=repository.pk), str(mirror)))
+        with override_settings(GIT_PROCESSES=threads):
+            pass_s, _ = timed(
+                lambda: szz.update_bug_fixes(Repository.objects.get(pk=repository.pk), str(mirror))
+            )
     finally:
         szz.candidates = found_by_rules
     sample_introductions = BugIntroduction.objects.filter(fix__repository=repository).count()
@@ -362,6 +370,7 @@ def _bug_fixes(result: dict, mirror, repository, sample: int) -> None:
         fix_trace_s=round(ours_s, 3),
         fix_trace_ratio=round(ours_s / baseline_s, 3) if baseline_s else None,
         fix_trace_ms_each=round(1000 * ours_s / len(chosen), 2) if chosen else None,
+        fix_pass_threads=threads,
         fix_pass_s=round(pass_s, 3),
         fix_pass_ratio=round(pass_s / baseline_s, 3) if baseline_s else None,
         fix_pass_introductions=sample_introductions,

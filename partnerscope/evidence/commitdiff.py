@@ -4,7 +4,9 @@ changed (numbered in its parent's files) and the lines it added (numbered in its
 Bug-fix tracing (szz.py) blames the first at the parent; coverage on new code (coverage.py)
 looks the second up in the commit's coverage report. Blank and punctuation-only deleted lines
 are left out (they match everywhere, as in the rework count); added lines are all kept, since a
-coverage report says itself which lines can run.
+coverage report says itself which lines can run. Renames are followed (``-M``): a file moved
+and changed by a fix deletes only its changed lines, not all of them, and moved code is no
+commit's new code.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def line_changes(mirror: str, sha: str, is_excluded) -> LineChanges:
     """The commit's changed lines against its parent (a root commit: against nothing); excluded
     and binary files carry none."""
     out = gitsafe.run_git(
-        mirror, "diff-tree", "-p", "--unified=0", "--no-renames", "--no-color", "--no-ext-diff",
+        mirror, "diff-tree", "-p", "--unified=0", "-M", "--no-color", "--no-ext-diff",
         "--no-textconv", "--no-commit-id", "--root", "--end-of-options", sha, timeout_s=600,
     )  # fmt: skip
     changes = LineChanges()

@@ -242,3 +242,18 @@ def test_a_fix_git_cannot_blame_is_noted_and_the_sync_goes_on(world, history, ro
     assert run.status == "succeeded", run.message
     fix = BugFix.objects.get(reason="conventional")
     assert fix.note == "Not traced: git blame timed out after 600 s." and fix.traced_lines == 0
+
+
+def test_a_fix_that_renames_a_file_blames_only_the_lines_it_changed(world, roots):
+    repo = GitRepo(roots / "moved")
+    body = code("a", range(20))
+    repo.commit("Ana Alpha", "ana@alpha.test", "2024-02-01", {"old.py": body}, "ana writes old")
+    repo.git("mv", "old.py", "new.py")
+    (repo.path / "new.py").write_text(body.replace("a_7 = compute(7)", "a_7 = compute(8)"))
+    repo.commit(
+        "Ida", "ida@acme.test", "2024-04-01", {"new.py": (repo.path / "new.py").read_text()}, "fix: seven"
+    )
+    _sync(_register(world, roots / "moved"))
+    fix = BugFix.objects.get()
+    assert fix.traced_lines == 1
+    assert _introductions() == {"fix: seven": {("ana writes old", 1)}}
