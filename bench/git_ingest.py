@@ -355,12 +355,13 @@ def _bug_fixes(result: dict, mirror, repository, sample: int) -> None:
         szz.candidates = found_by_rules
     sample_introductions = BugIntroduction.objects.filter(fix__repository=repository).count()
     BugFix.objects.filter(repository=repository).delete()
-    first_s, (fixes, _) = timed(
-        lambda: szz.update_bug_fixes(Repository.objects.get(pk=repository.pk), str(mirror))
-    )
-    noop_s, (again, _) = timed(
-        lambda: szz.update_bug_fixes(Repository.objects.get(pk=repository.pk), str(mirror))
-    )
+    with override_settings(GIT_PROCESSES=threads):
+        first_s, (fixes, _) = timed(
+            lambda: szz.update_bug_fixes(Repository.objects.get(pk=repository.pk), str(mirror))
+        )
+        noop_s, (again, _) = timed(
+            lambda: szz.update_bug_fixes(Repository.objects.get(pk=repository.pk), str(mirror))
+        )
     assert again == 0
     result.update(
         fix_sample=len(chosen),
