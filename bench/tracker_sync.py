@@ -18,8 +18,9 @@ batching do, and the ratio compares like with like:
 - GitLab: the merge requests 100 a page (REST), then each one's notes (comments, and approvals
   with their time) and commits, against the requests our sync spent on merge requests (GraphQL
   pages with commits and notes, and the REST request a page for fast-forward merges). GitLab's
-  GraphQL has no issue resource events: our sync reads them with two REST requests per new or
-  changed issue, counted apart (``gitlab_*_issue_event_requests``) and in the totals.
+  GraphQL has no issue resource events: our sync reads them with three REST requests (state,
+  label and milestone events) per new or changed issue, counted apart
+  (``gitlab_*_issue_event_requests``) and in the totals.
 - Jira: the issues 100 a page, then each one's changelog, against our whole sync (search pages
   carry the changelog inline).
 
@@ -53,7 +54,7 @@ PR_OPERATIONS = {
     "github": ("PullRequests", "PullRequestReviews"),
     "gitlab": ("MergeRequests", "MergeRequestCommits", "MergeRequestNotes", "merge_requests"),
 }
-ISSUE_EVENT_OPERATIONS = ("resource_state_events", "resource_label_events")
+ISSUE_EVENT_OPERATIONS = ("resource_state_events", "resource_label_events", "resource_milestone_events")
 
 
 def timed(fn):

@@ -80,7 +80,7 @@ def export(server: FakeGitLab, *, mr_children=("notes", "commits", "approvals"),
             files.append((f"mr-{iid}-{child}.json", glab(f"merge_requests/{iid}/{child}?per_page=100")))
     if issue_children:
         for iid in project.issues:
-            for child, short in (("notes", "notes"), ("resource_state_events", "state"), ("resource_label_events", "labels")):  # fmt: skip
+            for child, short in (("notes", "notes"), ("resource_state_events", "state"), ("resource_label_events", "labels"), ("resource_milestone_events", "milestones")):  # fmt: skip
                 files.append((f"issue-{iid}-{short}.json", glab(f"issues/{iid}/{child}?per_page=100")))
     return files
 

@@ -190,7 +190,7 @@ def test_an_issue_keeps_its_changelog_links_and_is_charged_to_its_assignee_at_re
     assert set(row) == set(ITEM_ROW_KEYS)
 
 
-ITEM_ROW_KEYS = ["key", "external_id", "title", "url", "item_type", "priority", "workflow_status", "category", "resolution", "created_at", "updated_at", "resolved_at", "assignee", "reporter", "sprint", "fix_versions", "labels", "links", "is_incident", "actor", "acted_on", "is_bot", "events"]  # fmt: skip
+ITEM_ROW_KEYS = ["key", "external_id", "title", "url", "item_type", "priority", "workflow_status", "category", "resolution", "created_at", "updated_at", "resolved_at", "assignee", "reporter", "sprint", "fix_versions", "labels", "links", "is_incident", "actor", "acted_on", "is_bot", "events", "sprints", "sprints_known"]  # fmt: skip
 
 
 def test_a_close_without_a_note_is_dated_from_closed_at():
@@ -370,3 +370,47 @@ def test_deployments_and_pipelines():
 def test_a_malformed_rest_item_is_named(convert, item, field):
     with pytest.raises(SourceError, match=field):
         convert(item, IS_BOT, production=matcher([]), hotfix=matcher([]))
+
+
+def milestone_event(number, action, milestone_id, at, title="Sprint 3") -> dict:
+    milestone = {"id": milestone_id, "iid": 3, "title": title, "state": "closed", "start_date": "2025-03-03",
+                 "due_date": "2025-03-16"} if milestone_id else None  # fmt: skip
+    return {"id": number, "user": {"username": "ana-alpha"}, "created_at": at, "resource_type": "Issue",
+            "resource_id": 9031, "milestone": milestone, "action": action}  # fmt: skip
+
+
+def test_a_dated_milestone_is_a_sprint_and_its_events_are_sprint_changes():
+    node = issue_node(milestone={"id": "gid://gitlab/Milestone/61", "title": "Sprint 3", "startDate": "2025-03-03T00:00:00Z",
+                                 "dueDate": "2025-03-16T00:00:00Z", "state": "closed"})  # fmt: skip
+    events = [
+        milestone_event(2, "add", 60, "2025-02-20T09:00:00.000Z", "Sprint 2"),
+        milestone_event(3, "remove", 60, "2025-03-05T09:00:00.000Z", "Sprint 2"),
+        milestone_event(4, "add", 61, "2025-03-05T09:00:00.000Z"),
+        milestone_event(5, "add", None, "2025-03-06T09:00:00.000Z"),  # a milestone deleted since
+    ]
+    row = mapping.issue(node, IS_BOT, incident_labels=matcher(["incident"]), milestone_events=events)
+    assert row["sprints"] == [{
+        "external_id": "61", "name": "Sprint 3", "state": "closed",
+        "started_at": datetime.datetime(2025, 3, 3, tzinfo=datetime.UTC),
+        # The end of its due day.
+        "ends_at": datetime.datetime(2025, 3, 17, tzinfo=datetime.UTC), "completed_at": None,
+    }]  # fmt: skip
+    changes = [
+        (e["external_id"], e["from_value"], e["to_value"]) for e in row["events"] if e["field"] == "sprint"
+    ]
+    assert changes == [("milestone-2", "", "60"), ("milestone-3", "60", ""), ("milestone-4", "", "61")]
+    # Without its events the milestone is not a sprint (when it joined is unknown); without
+    # both dates neither.
+    assert mapping.issue(node, IS_BOT, incident_labels=matcher(["incident"]))["sprints"] is None
+    undated = issue_node(milestone={"id": "gid://gitlab/Milestone/62", "title": "Backlog", "startDate": None,
+                                    "dueDate": None, "state": "active"})  # fmt: skip
+    assert (
+        mapping.issue(undated, IS_BOT, incident_labels=matcher(["incident"]), milestone_events=[])["sprints"]
+        == []
+    )
+
+
+def test_a_malformed_milestone_event_names_the_issue():
+    bad = [{**milestone_event(2, "add", 60, "2025-02-20T09:00:00.000Z"), "created_at": "soon"}]
+    with pytest.raises(SourceError, match="a milestone event of issue #31"):
+        mapping.issue(issue_node(), IS_BOT, incident_labels=matcher(["incident"]), milestone_events=bad)

@@ -4,6 +4,7 @@ rate limits, bad pages, attribution and what vendors see."""
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 
 import pytest
 from django.test import Client
@@ -75,11 +76,11 @@ def test_a_full_sync_reads_everything_and_attributes_it(world, identities, fake)
     assert WorkItemEvent.objects.filter(work_item__connection=connection).count() > 0
     # A page of 50 merge requests is one request with their commits and notes.
     assert fake.request_count(operation="MergeRequests") == 3 and fake.request_count(operation="Issues") == 2
-    # Every issue is new: its resource state and label events are read, one request each.
+    # Every issue is new: its resource state, label and milestone events are read, one request each.
     issues = len(project.issues)
-    assert fake.request_count(operation="resource_state_events") == issues
-    assert fake.request_count(operation="resource_label_events") == issues
-    assert run.requests - 2 * issues <= 10, run.requests
+    for operation in ("resource_state_events", "resource_label_events", "resource_milestone_events"):
+        assert fake.request_count(operation=operation) == issues, operation
+    assert run.requests - 3 * issues <= 10, run.requests
     # Attribution by the dated roster: ana-alpha works for vendor A, ben-beta for vendor B.
     ana = mrs.filter(actor="ana-alpha").first()
     assert ana is not None and ana.status == "vendor" and ana.vendor_id == world.vendor_a.id
@@ -118,10 +119,10 @@ def test_an_incremental_sync_reads_only_what_changed_and_changes_nothing_else(wo
     for operation in ("MergeRequests", "Issues", "deployments", "pipelines"):
         assert fake.request_count(operation=operation) == 1, operation
     touched = len(fake.project.last_touched["issues"])
-    for operation in ("resource_state_events", "resource_label_events"):
+    for operation in ("resource_state_events", "resource_label_events", "resource_milestone_events"):
         assert fake.request_count(operation=operation) == touched, operation
     assert (
-        second.requests == 4 + 2 * touched + fake.request_count(operation="merge_requests") <= 5 + 2 * touched
+        second.requests == 4 + 3 * touched + fake.request_count(operation="merge_requests") <= 5 + 3 * touched
     )
     assert second.requests < first.requests
     after = {p.number: p.title for p in PullRequest.objects.filter(connection=connection)}
@@ -329,3 +330,71 @@ def test_offset_pages_skip_nothing_when_a_record_changes_during_the_read(world, 
     stored = Deployment.objects.filter(connection=connection, kind="deployment")
     assert stored.count() == 250
     assert stored.get(external_id=str(changed[0])).outcome == "failure"  # read again after its change
+
+
+def test_dated_milestones_are_sprints_and_predictability_follows_their_events(world, identities, fake):
+    """The fake plans half its issues into the milestone running when they were created (after
+    its start: not committed), half into the next one; some join days later, some move from the
+    milestone before, some are taken out of theirs (committed when that happened after the
+    start). Closed milestones count in the month their due day ends, for the vendor of each item."""
+    from partnerscope.evidence.models import Sprint, WorkItemSprint
+    from partnerscope.metrics import engine
+    from partnerscope.metrics.models import MetricValue
+    from tests.fakes.gitlab import parse
+
+    connection = connect(world, fake)
+    assert sync(connection).status == "succeeded"
+    project = fake.project
+    stored = {s.external_id: s for s in Sprint.objects.filter(connection=connection)}
+    named = {m["milestone"]["id"] for events in project.milestone_events.values() for m in events}
+    named |= {int(n["milestone"]["id"].rsplit("/", 1)[-1]) for n in project.issues.values() if n["milestone"]}
+    assert set(stored) == {str(n) for n in named}
+    for milestone in project.milestones:
+        sprint = stored.get(milestone["id"].rsplit("/", 1)[-1])
+        if sprint is not None:
+            assert sprint.started_at == parse(milestone["startDate"])
+            assert sprint.ends_at == parse(milestone["dueDate"]) + datetime.timedelta(days=1)
+            assert sprint.state == milestone["state"]
+    in_now = sum(1 for n in project.issues.values() if n["milestone"])
+    assert WorkItemSprint.objects.filter(sprint__connection=connection).count() == in_now
+
+    # Predictability of each vendor's items, month by month, from the fake's own story.
+    engine.full_recompute(world.org.id)
+    starts = {int(m["id"].rsplit("/", 1)[-1]): parse(m["startDate"]) for m in project.milestones}
+    cases = Counter()
+    for vendor in (world.vendor_a, world.vendor_b):
+        items = {int(i.key): i for i in WorkItem.objects.filter(connection=connection, vendor=vendor)}
+        expected: dict = {}
+        for milestone in project.milestones:
+            if milestone["state"] != "closed":
+                continue
+            number = int(milestone["id"].rsplit("/", 1)[-1])
+            begin = parse(milestone["startDate"])
+            end = parse(milestone["dueDate"]) + datetime.timedelta(days=1)
+            for iid, item in items.items():
+                events = [e for e in project.milestone_events[iid] if parse(e["created_at"]) <= begin]
+                if not (events and events[-1]["action"] == "add" and events[-1]["milestone"]["id"] == number):
+                    continue  # not in it when it started
+                month = end.date().replace(day=1)
+                committed, delivered = expected.get(month, (0, 0))
+                done = item.category == "done" and item.resolved_at is not None and item.resolved_at <= end
+                expected[month] = (committed + 1, delivered + done)
+        assert expected and any(c > d for c, d in expected.values())
+        values = MetricValue.objects.filter(
+            organization=world.org, kpi="predictability", vendor_key=vendor.id, engagement_key=0,
+            period_kind="month",
+        )  # fmt: skip
+        got = {v.period_start: (v.denominator, v.numerator) for v in values if v.denominator}
+        assert got == expected, vendor
+        for iid in items:
+            events = project.milestone_events[iid]
+            if events and events[-1]["action"] == "remove":
+                out_at, start = parse(events[-1]["created_at"]), starts[events[-1]["milestone"]["id"]]
+                cases["out before the start" if out_at < start else "out after the start"] += 1
+            elif len(events) == 3:
+                cases["moved"] += 1
+            elif events and parse(events[0]["created_at"]) > parse(project.issues[iid]["createdAt"]):
+                cases["joined late"] += 1
+    # The story has every case: taken out before the start (not committed) and after it
+    # (committed), joined late, moved from the milestone before.
+    assert len(cases) == 4, cases

@@ -5,7 +5,7 @@ query text is not parsed) in the shapes of ``partnerscope/evidence/connectors/gi
 MergeRequests and Issues (oldest update first from ``updatedAfter``, keyset cursors),
 MergeRequestCommits and MergeRequestNotes (the rest of a long list). REST under ``/api/v4`` serves
 a project's merge requests (``iids[]``) with each one's notes, commits and approvals, its issues
-with each one's notes, resource state events and resource label events, its deployments and
+with each one's notes and resource state, label and milestone events, its deployments and
 pipelines, with GitLab's offset paging headers (what ``glab api --paginate`` saves, and what a
 client without GraphQL asks for). Data comes from ``GeneratedGitLabProject``: deterministic, held
 as ready-made node dicts (changes replace a node, never mutate it). Faults are injected with
@@ -32,6 +32,7 @@ BOT = "project_42_bot_5d1e2a"  # a project access token's user: GraphQL flags it
 EMAILS = {"ana-alpha": "ana@alpha.test", "ben-beta": "ben@beta.test", "ida-inhouse": "ida@acme.test", "zoe-unknown": "zoe@example.com", BOT: "project42_bot@noreply.gitlab.example.com"}  # fmt: skip
 WEB = "https://gitlab.example.com"  # the web URLs in the data (the API's own host is 127.0.0.1)
 PAGE_LIMIT = 100  # GitLab's max_page_size for GraphQL connections and REST per_page
+MILESTONE_BASE = 7000  # milestone n's global id is 7000 + n
 FAULT_KINDS = ("502", "rate_limit", "malformed", "bad_field", "redirect_other_host", "graphql_error")
 GRAPHQL_OPERATIONS = ("MergeRequests", "MergeRequestCommits", "MergeRequestNotes", "Issues")
 NOUNS = ["billing export", "login form", "search index", "audit log", "invoice PDF", "rate limiter", "CSV import", "user settings"]  # fmt: skip
@@ -119,6 +120,17 @@ class GeneratedGitLabProject:
         # 13.x a close, a reopen or a label change is one of these, not a note).
         self.state_events: dict[int, list[dict]] = {}
         self.label_events: dict[int, list[dict]] = {}
+        # iid -> REST resource milestone events, oldest first: when it joined or left a milestone.
+        self.milestone_events: dict[int, list[dict]] = {}
+        # Two-week milestones over the year, with dates (sprints for predictability); those
+        # ending before the last fortnight of the year are closed.
+        self.milestones = []
+        for n in range(1, 28):
+            begin, due = start + timedelta(days=14 * (n - 1)), start + timedelta(days=14 * (n - 1) + 13)
+            closed = due + timedelta(days=1) <= start + timedelta(days=350)
+            self.milestones.append({"id": f"gid://gitlab/Milestone/{MILESTONE_BASE + n}", "title": f"Sprint {n}",
+                                    "startDate": iso(begin), "dueDate": iso(due),
+                                    "state": "closed" if closed else "active"})  # fmt: skip
         self.deployments: list[dict] = []  # REST items
         self.pipelines: list[dict] = []  # REST items
         self.last_touched: dict[str, list[int]] = {"mrs": [], "issues": []}
@@ -279,7 +291,7 @@ class GeneratedGitLabProject:
                 "author": user(reporter),
                 "assignees": {"nodes": [{"username": a} for a in assignees[:5]]},
                 "labels": {"nodes": [{"title": label} for label in labels]},
-                "milestone": {"title": f"Sprint {rng.randint(1, 20)}"} if rng.random() < 0.4 else None,
+                "milestone": self._milestone_for(created, rng.randint(1, 20)) if rng.random() < 0.4 else None,
                 "closedAsDuplicateOf": {"iid": str(max(1, iid - 1))}
                 if closed and rng.random() < 0.05
                 else None,
@@ -288,8 +300,63 @@ class GeneratedGitLabProject:
             self.issues[iid] = node
             closed_by_note = any(n["system"] and n["body"].startswith("closed") for n in notes)
             self._resource_events(iid, node, end, reporter, assignees, closed_by_note)
+            self._milestone_events(iid, node, reporter)
             self._indexes.clear()
             return node
+
+    def _milestone_running(self, moment: datetime) -> int:
+        return max(0, min(len(self.milestones) - 1, (moment - self.start).days // 14))
+
+    def _milestone_for(self, created: datetime, pick: int) -> dict:
+        """Half the planned issues go into the milestone running when they were created (after
+        its start: not committed to it), half into the next one (before its start)."""
+        return self.milestones[min(len(self.milestones) - 1, self._milestone_running(created) + pick % 2)]
+
+    def _milestone_events(self, iid: int, node: dict, reporter: str) -> None:
+        """When the issue joined or left milestones, from a generator of its own: most joined
+        their milestone when created; some days later; some were planned for the one before and
+        moved; some issues without a milestone now were planned for the next one and taken out."""
+        rng = random.Random(f"{self.seed}:milestones:{iid}")
+        created = parse(node["createdAt"])
+        resource_id = int(node["id"].rsplit("/", 1)[-1])
+        events = []
+
+        def event(milestone: dict, at: datetime, action: str) -> dict:
+            return {"id": next(self._event_ids), "user": rest_user(reporter), "created_at": iso_ms(at),
+                    "resource_type": "Issue", "resource_id": resource_id,
+                    "milestone": self.rest_milestone(milestone), "action": action}  # fmt: skip
+
+        milestone = node["milestone"]
+        roll = rng.random()
+        if milestone is not None:
+            index = int(milestone["id"].rsplit("/", 1)[-1]) - MILESTONE_BASE - 1
+            if roll < 0.15 and index > 0:
+                moved = created + timedelta(days=rng.randint(1, 20), minutes=rng.randint(0, 600))
+                earlier = self.milestones[index - 1]
+                events += [event(earlier, created, "add"), event(earlier, moved, "remove"), event(milestone, moved, "add")]  # fmt: skip
+            elif roll < 0.3:
+                events.append(event(milestone, created + timedelta(days=rng.randint(1, 10)), "add"))
+            else:
+                events.append(event(milestone, created, "add"))
+        elif roll < 0.25:
+            planned = self.milestones[min(len(self.milestones) - 1, self._milestone_running(created) + 1)]
+            begins = parse(planned["startDate"])
+            # Half are taken out before it starts (never committed), half after (committed).
+            if rng.random() < 0.5 and begins > created:
+                out = created + (begins - created) * rng.uniform(0.1, 0.9)
+            else:
+                out = max(begins, created) + timedelta(days=rng.randint(1, 10), minutes=rng.randint(0, 600))
+            events += [event(planned, created, "add"), event(planned, out, "remove")]
+        self.milestone_events[iid] = events
+
+    def rest_milestone(self, milestone: dict) -> dict:
+        """A milestone as REST gives it (dates as days)."""
+        number = int(milestone["id"].rsplit("/", 1)[-1])
+        return {"id": number, "iid": number - MILESTONE_BASE, "project_id": self.id, "title": milestone["title"],
+                "description": "", "state": milestone["state"], "created_at": iso_ms(self.start),
+                "updated_at": iso_ms(self.start), "due_date": milestone["dueDate"][:10],
+                "start_date": milestone["startDate"][:10], "expired": milestone["state"] == "closed",
+                "web_url": f"{WEB}/{self.path}/-/milestones/{number - MILESTONE_BASE}"}  # fmt: skip
 
     def _resource_events(
         self, iid: int, node: dict, end: datetime, reporter: str, assignees: list, closed_by_note: bool
@@ -531,10 +598,7 @@ class GeneratedGitLabProject:
             "updated_at": t(node["updatedAt"]), "closed_at": t(node["closedAt"]),
             "closed_by": (assignees[0] if assignees else rest_user(node["author"]["username"])) if node["closedAt"] else None,
             "labels": sorted(label["title"] for label in node["labels"]["nodes"]),
-            "milestone": {"id": 31, "iid": 3, "project_id": self.id, "title": milestone["title"], "description": "",
-                          "state": "active", "created_at": t(node["createdAt"]), "updated_at": t(node["createdAt"]),
-                          "due_date": None, "start_date": None, "expired": False,
-                          "web_url": f"{WEB}/{self.path}/-/milestones/3"} if milestone else None,
+            "milestone": self.rest_milestone(milestone) if milestone else None,
             "assignees": assignees, "author": rest_user(node["author"]["username"]), "type": node["type"],
             "assignee": assignees[0] if assignees else None, "user_notes_count": 0, "merge_requests_count": 0,
             "upvotes": 0, "downvotes": 0, "due_date": None, "confidential": False, "discussion_locked": None,
@@ -790,7 +854,7 @@ class FakeGitLab(FakeServer):
         self, path: str, query: dict, resource: str, iid: str, child: str, *, bad_field: bool
     ) -> tuple[int, object, dict]:
         """``/merge_requests/:iid/{notes,commits,approvals}`` and
-        ``/issues/:iid/{notes,resource_state_events,resource_label_events}``."""
+        ``/issues/:iid/{notes,resource_state_events,resource_label_events,resource_milestone_events}``."""
         project = self.project
         number = int(iid) if iid.isdigit() else None
         with project.lock:
@@ -815,6 +879,8 @@ class FakeGitLab(FakeServer):
                     rows = list(project.state_events[number])
                 elif child == "resource_label_events":
                     rows = list(project.label_events[number])
+                elif child == "resource_milestone_events":
+                    rows = list(project.milestone_events[number])
                 else:
                     return 404, {"message": "404 Not found"}, {}
             else:

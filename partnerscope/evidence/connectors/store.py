@@ -173,15 +173,18 @@ SPRINT_FIELDS = ["name", "state", "started_at", "ends_at", "completed_at"]
 
 
 def _store_sprints(connection: Connection, rows: list[dict], ids: dict[str, int]) -> None:
-    """The sprints the rows name (as the latest row describes each) and the sprints each item is
-    in now. Predictability counts a sprint in the month it ended: those months, before and after
+    """The sprints the rows name or know of (as the latest row describes each) and the sprints
+    each item is in now. Predictability counts a sprint in the month it ended: those months, before and after
     the change, are marked for every sprint the items are or were in (by the changelog too)."""
     from partnerscope.metrics.dirty import mark
 
     listed = [r for r in rows if r.get("sprints") is not None]
     if not listed:
         return
-    described = {sprint["external_id"]: sprint for r in listed for sprint in r["sprints"]}
+    # Sprints a row knows of besides its own (GitLab's milestone events describe the milestones
+    # an issue left), then its own: the latest description wins.
+    described = {sprint["external_id"]: sprint for r in listed for sprint in r.get("sprints_known") or ()}
+    described.update({sprint["external_id"]: sprint for r in listed for sprint in r["sprints"]})
     mentioned = set(described)
     for r in listed:
         for e in r["events"] or ():

@@ -307,8 +307,8 @@ class WorkItem(Attributed):
 
 
 class Sprint(EvidenceModel):
-    """A sprint of a tracker (Jira Software), as the issues' Sprint field describes it: what
-    predictability measures items against."""
+    """A sprint of a tracker (a Jira Software sprint, or a GitLab milestone with dates), as its
+    issues describe it: what predictability measures items against."""
 
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="sprints")
     external_id = models.CharField(max_length=100)

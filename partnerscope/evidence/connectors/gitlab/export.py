@@ -10,7 +10,9 @@ fields, so files may be named and combined freely:
   name their merge request: their file's name must (``mr-12-commits.json``). A merge request may
   also carry them itself, as ``notes``, ``commits`` and ``approvals`` (or ``approved_by``).
 - issues (``GET /projects/:id/issues``), with ``…/issues/:iid/notes`` (assignments, closes),
-  ``…/issues/:iid/resource_state_events`` (closes, reopens) and ``…/resource_label_events``.
+  ``…/issues/:iid/resource_state_events`` (closes, reopens), ``…/resource_label_events`` and
+  ``…/resource_milestone_events`` (when it joined or left a milestone: without them an issue's
+  milestone is not counted as a sprint).
 - deployments (``GET /projects/:id/deployments``) and pipelines (``GET /projects/:id/pipelines``).
 
 Each merge request and issue becomes the GraphQL node shape mapping.py reads, so an export and an
@@ -27,6 +29,7 @@ clone of the project (``:id`` is filled in by glab):
     glab api "projects/:id/merge_requests/12/approvals" > mr-12-approvals.json
     glab api --paginate "projects/:id/issues?scope=all&per_page=100" > issues.json
     glab api --paginate "projects/:id/issues/7/resource_state_events?per_page=100" > issue-7-state.json
+    glab api --paginate "projects/:id/issues/7/resource_milestone_events?per_page=100" > issue-7-milestones.json
     glab api --paginate "projects/:id/deployments?per_page=100" > deployments.json
     glab api --paginate "projects/:id/pipelines?per_page=100" > pipelines.json
 """
@@ -77,6 +80,7 @@ class Found:
     issue_notes: dict[int, dict] = dataclass_field(default_factory=dict)
     state_events: dict[object, dict] = dataclass_field(default_factory=dict)  # iid, or ("id", global id)
     label_events: dict[object, dict] = dataclass_field(default_factory=dict)
+    milestone_events: dict[object, dict] = dataclass_field(default_factory=dict)
 
 
 def values(name: str, data: bytes) -> list:
@@ -111,6 +115,8 @@ def kind_of(item: dict) -> str | None:
         return "note"
     if "resource_type" in item and "state" in item:
         return "state_event"
+    if "resource_type" in item and "milestone" in item:
+        return "milestone_event"
     if "resource_type" in item and "action" in item:
         return "label_event"
     if "short_id" in item or ("authored_date" in item and "author_email" in item):
@@ -186,6 +192,7 @@ def _sort(record: Record, found: Found) -> None:
             ("notes", found.issue_notes),
             ("resource_state_events", found.state_events),
             ("resource_label_events", found.label_events),
+            ("resource_milestone_events", found.milestone_events),
         ):
             if isinstance(item.get(key), list):
                 into.setdefault(iid, {}).update(_children(record, item[key], key))
@@ -207,11 +214,13 @@ def _sort(record: Record, found: Found) -> None:
         if not isinstance(approved, list):
             record.fail(what, "'approved_by' is not a list")
         found.mr_approvals.setdefault(iid, {}).update(_approvals(record, approved))
-    elif kind in ("state_event", "label_event"):
-        what = "a resource state event" if kind == "state_event" else "a resource label event"
+    elif kind in ("state_event", "label_event", "milestone_event"):
+        noun = {"state_event": "state", "label_event": "label", "milestone_event": "milestone"}[kind]
+        what = f"a resource {noun} event"
         if item.get("resource_type") != "Issue":
             return  # merge requests' events are not read
-        into = found.state_events if kind == "state_event" else found.label_events
+        into = {"state_event": found.state_events, "label_event": found.label_events,
+                "milestone_event": found.milestone_events}[kind]  # fmt: skip
         resource = item.get("resource_id")
         # The issue's global id (REST's "id" of the issue), else the file's name.
         owner = ("id", resource) if isinstance(resource, int) else _owner(record, "issue", what)
@@ -365,6 +374,21 @@ def _approval_reviews(approvals: dict, row: dict, is_bot_name) -> list[dict]:
     return reviews
 
 
+def _milestone(record: Record, what: str) -> dict | None:
+    """REST's milestone in GraphQL's shape (its dates are days there)."""
+    title = _text(record, "milestone.title", what, optional=True)
+    if not title:
+        return None
+    milestone = record.item["milestone"]
+    return {
+        "id": str(milestone.get("id") or ""),
+        "title": title,
+        "startDate": _time(record, "milestone.start_date", what, optional=True),
+        "dueDate": _time(record, "milestone.due_date", what, optional=True),
+        "state": str(milestone.get("state") or ""),
+    }
+
+
 def issue_node(record: Record, found: Found, iid: int) -> dict:
     item, what = record.item, f"issue #{iid}"
     assignees = item.get("assignees")
@@ -372,7 +396,7 @@ def issue_node(record: Record, found: Found, iid: int) -> dict:
         assignees = [item["assignee"]] if isinstance(item.get("assignee"), dict) else []
     links = item.get("_links") if isinstance(item.get("_links"), dict) else {}
     duplicate = str(links.get("closed_as_duplicate_of") or "")
-    milestone = _text(record, "milestone.title", what, optional=True)
+    milestone = _milestone(record, what)
     global_id = item.get("id")
     return {
         "id": f"gid://gitlab/Issue/{global_id}" if global_id else "",
@@ -389,7 +413,7 @@ def issue_node(record: Record, found: Found, iid: int) -> dict:
         "author": _user(item.get("author")),
         "assignees": {"nodes": [_user(a) for a in assignees if _user(a)]},
         "labels": _labels(record, what),
-        "milestone": {"title": milestone} if milestone else None,
+        "milestone": milestone,
         "notes": {"nodes": [_note(n, f"a note of {what}") for n in found.issue_notes.get(iid, {}).values()]},
     }
 
@@ -501,6 +525,7 @@ def read_files(connection, files) -> tuple[list[dict], list[dict], list[dict]]:
         global_id = record.item.get("id")
         state = _events_of(found, iid, global_id, found.state_events)
         labels = _events_of(found, iid, global_id, found.label_events)
+        milestones = _events_of(found, iid, global_id, found.milestone_events)
         try:
             row = mapping.issue(
                 issue_node(record, found, iid),
@@ -508,10 +533,11 @@ def read_files(connection, files) -> tuple[list[dict], list[dict], list[dict]]:
                 incident_labels=incident_labels,
                 state_events=state,
                 label_events=labels,
+                milestone_events=milestones,
             )
         except SourceError as exc:
             record.fail(f"issue #{iid}", str(exc))
-        if iid not in found.issue_notes and state is None and labels is None:
+        if iid not in found.issue_notes and state is None and labels is None and milestones is None:
             row["events"] = None  # no changelog in the files: keep the one a sync stored
         items.append(row)
 

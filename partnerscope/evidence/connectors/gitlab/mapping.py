@@ -275,6 +275,62 @@ def resource_events(state_events: list, label_events: list, is_bot_name, where: 
     return events, links
 
 
+def milestone_of(value, where: str) -> dict | None:
+    """An issue's milestone as a sprint (predictability), when it has a start and a due date:
+    from the start of its start day to the end of its due day. GitLab keeps no date a milestone
+    was closed, so a closed one ends on its due date. Without both dates it is no sprint."""
+    if not isinstance(value, dict):
+        return None
+    what = f"the milestone of {where}"
+    number = str(field(value, "id", (str, int), where=what, optional=True) or "").rsplit("/", 1)[-1]
+    start = moment(value, "startDate", where=what, optional=True)
+    due = moment(value, "dueDate", where=what, optional=True)
+    if not number or start is None or due is None:
+        return None
+    state = (field(value, "state", str, where=what, optional=True) or "").lower()
+    return {
+        "external_id": number[:100],
+        "name": (field(value, "title", str, where=what, optional=True) or number)[:200],
+        "state": "closed" if state == "closed" else "active",
+        "started_at": start,
+        "ends_at": due + datetime.timedelta(days=1),
+        "completed_at": None,
+    }
+
+
+def _from_rest(milestone) -> dict | None:
+    """A milestone as REST gives it (in a milestone event), in GraphQL's shape."""
+    if not isinstance(milestone, dict):
+        return None
+    return {"id": milestone.get("id"), "title": milestone.get("title"), "startDate": milestone.get("start_date"),
+            "dueDate": milestone.get("due_date"), "state": milestone.get("state")}  # fmt: skip
+
+
+def sprint_changes(entries: list, is_bot_name, where: str) -> list[dict]:
+    """Sprint changes from an issue's resource milestone events (one milestone added or removed
+    each): from the milestone it was in to the one it is in, by id, as Jira's sprint changes."""
+    events, current = [], ""
+    rows = _objects(entries, "resource milestone events", where)
+    for item in sorted(rows, key=lambda e: (str(e.get("created_at") or ""), e.get("id") or 0)):
+        what = f"a milestone event of {where}"
+        action = field(item, "action", str, where=what)
+        number = str(field(item, "milestone.id", (str, int), where=what, optional=True) or "")
+        if action not in LABEL_ACTIONS or not number:
+            continue  # a milestone deleted since says nothing any more
+        base = {
+            "external_id": f"milestone-{field(item, 'id', int, where=what)}",
+            "at": moment(item, "created_at", where=what),
+            "actor": actor_of(item.get("user"), is_bot_name)[0],
+        }
+        if action == "add":
+            events.append(_change(base, "sprint", current, number))
+            current = number
+        elif current == number:
+            events.append(_change(base, "sprint", number, ""))
+            current = ""
+    return events
+
+
 def _merge_state_events(noted: list[dict], recorded: list[dict]) -> list[dict]:
     """Note events and resource events together; a close or reopen both noted and recorded (an
     issue from the time a server switched from one to the other) counts once, as the event."""
@@ -296,9 +352,12 @@ def _resolution(node: dict) -> str:
     return "moved" if node.get("moved") else "completed"
 
 
-def issue(node: dict, is_bot_name, *, incident_labels, state_events=None, label_events=None) -> dict:
-    """A work item row. ``state_events`` and ``label_events``: the issue's resource events (REST),
-    when they were read; its notes alone otherwise."""
+def issue(
+    node: dict, is_bot_name, *, incident_labels, state_events=None, label_events=None, milestone_events=None
+) -> dict:
+    """A work item row. ``state_events``, ``label_events`` and ``milestone_events``: the issue's
+    resource events (REST), when they were read; its notes alone otherwise. Its milestone is a
+    sprint only with its milestone events (when it joined it says whether it was committed)."""
     where = f"issue #{node.get('iid', '?')}"
     number = iid_of(node, where)
     created = moment(node, "createdAt", where=where)
@@ -315,6 +374,17 @@ def issue(node: dict, is_bot_name, *, incident_labels, state_events=None, label_
         recorded, commits = resource_events(state_events or [], label_events or [], is_bot_name, where)
         events = _merge_state_events(events, recorded)
         links += commits
+    sprints = known = None
+    if milestone_events is not None:
+        events += sprint_changes(milestone_events, is_bot_name, where)
+        sprint = milestone_of(node.get("milestone"), where)
+        sprints = [sprint] if sprint else []
+        # The milestones it was in before: an issue taken out after the start was committed.
+        described = (
+            milestone_of(_from_rest(e.get("milestone")), where)
+            for e in _objects(milestone_events, "resource milestone events", where)
+        )
+        known = [s for s in described if s]
     if is_closed and closed_at is not None:
         closes = [e["at"] for e in events if e["field"] == "status" and e["to_value"] == "closed"]
         # Since GitLab 13.x a close is a resource state event, not a note: date it from closedAt.
@@ -364,6 +434,8 @@ def issue(node: dict, is_bot_name, *, incident_labels, state_events=None, label_
         "acted_on": utc_date(closed_at or created),
         "is_bot": is_bot,
         "events": sorted(events, key=lambda e: (e["at"], e["external_id"])),
+        "sprints": sprints,
+        "sprints_known": known,
     }
 
 

@@ -62,7 +62,7 @@ query Issues($fullPath: ID!, $updatedAfter: Time, $after: String, $pageSize: Int
         author { username bot }
         assignees(first: 5) { nodes { username } }
         labels(first: 20) { nodes { title } }
-        milestone { title }
+        milestone { id title startDate dueDate state }
         closedAsDuplicateOf { iid }
         notes(first: 100) { nodes { id body system createdAt author { username } } }
       }

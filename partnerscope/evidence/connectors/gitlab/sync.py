@@ -190,12 +190,19 @@ class GitLabSync:
                     labels = self.client.rest_all(
                         f"/issues/{iid}/resource_label_events", {}, f"label events of issue #{iid}"
                     )
+                    # A milestone with dates is a sprint: these say when the issue joined or left
+                    # one (an issue moved out after the start was committed to it, so issues
+                    # without a milestone now are asked too).
+                    milestones = self.client.rest_all(
+                        f"/issues/{iid}/resource_milestone_events", {}, f"milestone events of issue #{iid}"
+                    )
                     row = mapping.issue(
                         node,
                         self.is_bot,
                         incident_labels=self.incident_labels,
                         state_events=state,
                         label_events=labels,
+                        milestone_events=milestones,
                     )
                 else:
                     row = mapping.issue(node, self.is_bot, incident_labels=self.incident_labels)
