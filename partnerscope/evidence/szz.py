@@ -55,6 +55,7 @@ from partnerscope.evidence.patterns import matcher
 CONVENTIONAL_FIX = re.compile(r"^(?:fix|bugfix|hotfix)(?:\([^)]{0,80}\))?!?:\s", re.IGNORECASE)
 ISSUE_KEY = re.compile(r"\b([A-Z][A-Z0-9_]{0,30}-[1-9][0-9]{0,9})\b")
 HEX = re.compile(r"^[0-9a-f]{40,64}$")
+SHORT_SHA = re.compile(r"^[0-9a-f]{7,39}$")
 BUG_TYPES = ("bug", "defect")
 MAX_FIX_FILES = 50
 MAX_FIX_LINES = 1000
@@ -120,11 +121,17 @@ def candidates(repository: Repository) -> dict[int, Candidate]:
         ):
             by_sha.setdefault(sha.lower(), []).extend(pr_bugs[pr_id])
     if by_sha:
-        shas = sorted(by_sha)
+        shas = sorted(sha for sha in by_sha if len(sha) >= 40)
         for start in range(0, len(shas), 500):
             for commit_id, sha in commits.filter(sha__in=shas[start : start + 500]).values_list("id", "sha"):
                 for bug_id, created_at in by_sha[sha]:
                     add(commit_id, BugFix.Reason.LINKED, bug_id, created_at)
+        # GitLab's "closed via commit 1a2b3c4d" names a commit by its first characters.
+        for short in sorted(sha for sha in by_sha if 7 <= len(sha) < 40 and SHORT_SHA.match(sha)):
+            found_ids = list(commits.filter(sha__startswith=short).values_list("id", flat=True)[:2])
+            if len(found_ids) == 1:
+                for bug_id, created_at in by_sha[short]:
+                    add(found_ids[0], BugFix.Reason.LINKED, bug_id, created_at)
 
     # Named in the subject, or declared a fix.
     keys = {key.upper(): (bug_id, created_at) for bug_id, key, created_at, _, _ in bugs if "-" in key}

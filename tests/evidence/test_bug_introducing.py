@@ -134,7 +134,8 @@ def test_a_bug_linked_later_traces_its_fix_at_the_next_sync_and_marks_the_blamed
 
     # GitHub bug #9 is closed by Ida's commit: the next sync (no new commits) traces it.
     connection = Connection.objects.get(engagement=world.engagement_a)
-    linked = _bug("9", datetime.datetime(2024, 4, 20, tzinfo=UTC), [f"commit:{history.shas['F3']}"])
+    # As GitLab's "closed via commit 1a2b3c4d" names it: by its first characters.
+    linked = _bug("9", datetime.datetime(2024, 4, 20, tzinfo=UTC), [f"commit:{history.shas['F3'][:8]}"])
     store_work_items(connection, [linked])
     DirtyCell.objects.all().delete()  # the bug's own months; what follows is the trace's
     run = _sync(repository)
