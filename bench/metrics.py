@@ -8,7 +8,8 @@ For each database (each in a process of its own: Django reads its database once)
    roster (some move vendors), repositories and tracker connections — and loads evidence through
    the product's own writers: commits through the git ingestion's batch writer and attribution,
    pull requests with reviews, work items and deployments through the connectors' store
-   functions (which attribute each page and mark cells dirty, as a sync does);
+   functions (which attribute each page and mark cells dirty, as a sync does), bug fixes traced
+   to the commits that introduced them and coverage reports of builds;
 2. times a full recompute of every KPI for every cell (``recompute_s``);
 3. exports the same rows to Parquet and times DuckDB computing the same aggregations — the
    per engagement × vendor × month and quarter counts, sums and exact medians, at both levels
@@ -87,7 +88,7 @@ class Generator:
     def __init__(self, scale: str, seed: int):
         (self.n_vendors, self.n_people, self.n_repos, self.n_commits, self.n_prs, self.n_issues,
          self.n_deployments, self.months) = SCALES[scale]  # fmt: skip
-        self.rng = random.Random(seed)
+        self.seed, self.rng = seed, random.Random(seed)
         today = datetime.date.today().replace(day=1)
         index = today.year * 12 + today.month - 1 - self.months
         self.start = datetime.date(index // 12, index % 12 + 1, 1)
@@ -295,6 +296,51 @@ class Generator:
             )  # fmt: skip
         return rows
 
+    def load_quality(self):
+        """Bug fixes traced to the commits that introduced their bugs, and coverage reports of
+        builds, for the commits already loaded: about 4 % of commits are fixes blaming one to
+        three of the 200 commits before them, and 30 % have a coverage report. Fixes are stored
+        by the tracing's own writer (szz._store; the blame itself needs a real repository);
+        coverage reports as rows (their reader needs one too). A generator of its own, so the
+        rest of the organization stays what earlier runs measured."""
+        from collections import Counter
+
+        from partnerscope.evidence import szz
+        from partnerscope.evidence.models import Commit, CoverageReport
+
+        rng = random.Random(self.seed + 1)  # noqa: S311 - synthetic data
+        for repo in self.repos:
+            rows = list(
+                Commit.objects.filter(repository=repo, parent_count__lte=1)
+                .order_by("authored_at", "id")
+                .values_list("id", "sha")
+            )
+            traced = []
+            for index in range(len(rows) // 10, len(rows)):
+                if rng.random() < 0.04:
+                    earlier = rows[max(0, index - 200) : index]
+                    blamed = Counter(
+                        {
+                            sha: rng.randint(1, 6)
+                            for _, sha in rng.sample(earlier, min(len(earlier), rng.randint(1, 3)))
+                        }
+                    )
+                    traced.append(
+                        (rows[index][0], szz.Candidate("conventional"), blamed, sum(blamed.values()), "")
+                    )
+            for start in range(0, len(traced), 500):
+                szz._store(repo, traced[start : start + 500])
+            reports = []
+            for commit_id, _ in rows:
+                if rng.random() < 0.3:
+                    new_lines = rng.randint(1, 120)
+                    reports.append(
+                        CoverageReport(organization_id=repo.organization_id, commit_id=commit_id, repository=repo,
+                                       format="lcov", file_name="lcov.info", lines_valid=5000, lines_covered=4000,
+                                       new_lines=new_lines, new_covered=round(new_lines * rng.uniform(0.4, 1.0)))
+                    )  # fmt: skip
+            CoverageReport.objects.bulk_create(reports, batch_size=2000)
+
     def load_tracker(self):
         from partnerscope.evidence.connectors.store import (
             store_deployments,
@@ -399,6 +445,8 @@ def export_parquet(directory: Path) -> dict:
         "FROM evidence_deployment d JOIN evidence_connection n ON n.id = d.connection_id",
         "deploycommit": "SELECT deployment_id, sha FROM evidence_deploymentcommit",
         "incident": "SELECT id, caused_by_id, resolved_at FROM evidence_incident",
+        "bugintro": "SELECT commit_id, authored_date FROM evidence_bugintroduction",
+        "coverage": "SELECT commit_id, new_lines, new_covered FROM evidence_coveragereport",
     }
     sizes = {}
     duck = duckdb.connect()
@@ -437,6 +485,8 @@ CREATE TEMP VIEW dep AS SELECT *, coalesce(finished_at, created_at) AS done FROM
   WHERE is_production AND outcome = 'success';
 CREATE TEMP VIEW dc AS SELECT * FROM read_parquet('{d}/deploycommit.parquet');
 CREATE TEMP VIEW inc AS SELECT * FROM read_parquet('{d}/incident.parquet');
+CREATE TEMP VIEW bi AS SELECT * FROM read_parquet('{d}/bugintro.parquet');
+CREATE TEMP VIEW cov AS SELECT * FROM read_parquet('{d}/coverage.parquet');
 """
 
 # The same aggregations as the engine: per (engagement, vendor, month) and rolled up to
@@ -450,6 +500,13 @@ DUCK_QUERIES = [
     """SELECT engagement_id, c.vkey, {p} AS period, count(*) FROM c
        WHERE role = 'author' AND EXISTS (SELECT 1 FROM c r2 WHERE r2.repository_id = c.repository_id
          AND r2.reverts_sha = c.sha) GROUP BY GROUPING SETS ((engagement_id, c.vkey, period), (c.vkey, period))""",
+    # bug-introducing commits; coverage of the new lines of commits with a report
+    """SELECT engagement_id, vkey, {p} AS period, count(*) FROM c
+       WHERE role = 'author' AND commit_id IN (SELECT commit_id FROM bi)
+       GROUP BY GROUPING SETS ((engagement_id, vkey, period), (vkey, period))""",
+    """SELECT engagement_id, vkey, {p} AS period, count(*), sum(cov.new_lines), sum(cov.new_covered)
+       FROM c JOIN cov ON cov.commit_id = c.commit_id WHERE role = 'author' AND cov.new_lines > 0
+       GROUP BY GROUPING SETS ((engagement_id, vkey, period), (vkey, period))""",
     # pull request measures
     """SELECT engagement_id, vkey, {pm} AS period, count(*) FILTER (WHERE state = 'merged'),
          count(*) FILTER (WHERE state = 'merged' AND EXISTS (SELECT 1 FROM r WHERE r.pull_request_id = p.id
@@ -645,6 +702,7 @@ def child(args) -> dict:
             started = time.perf_counter()
             org = gen.build_org()
             gen.load_commits()
+            gen.load_quality()
             gen.load_tracker()
             load_s = time.perf_counter() - started
             DirtyCell.objects.all().delete()  # loading marked everything; the full recompute is timed below
@@ -694,6 +752,8 @@ def child(args) -> dict:
             "reviews": sizes["review"],
             "work_items": sizes["item"],
             "deployments": sizes["deployment"],
+            "bug_introductions": sizes["bugintro"],
+            "coverage_reports": sizes["coverage"],
             "load_s": round(load_s, 1),
             "values": MetricValue.objects.count(),
             "cells": result.cells,
