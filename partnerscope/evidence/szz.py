@@ -188,7 +188,11 @@ def blame_lines(mirror: str, sha: str, path: str, numbers: list[int]) -> Counter
 
 def trace(mirror: str, sha: str, is_excluded) -> tuple[Counter, int, str]:
     """({introducing sha: lines}, lines traced, note) for one fix commit."""
-    by_path, files = deleted_lines(mirror, sha, is_excluded)
+    try:
+        by_path, files = deleted_lines(mirror, sha, is_excluded)
+    except gitsafe.GitError as exc:
+        # A commit git cannot diff (gone from a re-cloned mirror) must not fail every later sync.
+        return Counter(), 0, f"Not traced: {exc}"[:200]
     total = sum(len(numbers) for numbers in by_path.values())
     if files > MAX_FIX_FILES:
         return Counter(), 0, f"Not traced: it changes {files} files (a fix changes at most {MAX_FIX_FILES})."
