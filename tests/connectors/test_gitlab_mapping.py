@@ -410,6 +410,12 @@ def test_a_dated_milestone_is_a_sprint_and_its_events_are_sprint_changes():
     )
 
 
+def test_a_removal_without_its_add_still_says_the_issue_was_in_the_milestone():
+    events = [milestone_event(7, "remove", 60, "2025-03-05T09:00:00.000Z", "Sprint 2")]
+    row = mapping.issue(issue_node(), IS_BOT, incident_labels=matcher(["incident"]), milestone_events=events)
+    assert [(e["from_value"], e["to_value"]) for e in row["events"] if e["field"] == "sprint"] == [("60", "")]
+
+
 def test_a_malformed_milestone_event_names_the_issue():
     bad = [{**milestone_event(2, "add", 60, "2025-02-20T09:00:00.000Z"), "created_at": "soon"}]
     with pytest.raises(SourceError, match="a milestone event of issue #31"):

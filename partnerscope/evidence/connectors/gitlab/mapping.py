@@ -325,7 +325,8 @@ def sprint_changes(entries: list, is_bot_name, where: str) -> list[dict]:
         if action == "add":
             events.append(_change(base, "sprint", current, number))
             current = number
-        elif current == number:
+        elif current in (number, ""):
+            # A removal with no add before it (added before GitLab kept these events): it was in.
             events.append(_change(base, "sprint", number, ""))
             current = ""
     return events
