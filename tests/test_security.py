@@ -160,3 +160,25 @@ def test_the_deployment_checklist_passes_with_production_settings(tmp_path):
 def test_models_and_migrations_agree(tmp_path):
     result = _manage("makemigrations", "--check", "--dry-run", PARTNERSCOPE_DATA_DIR=str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(document.cookie)", " JavaScript:alert(1)", "data:text/html,x"]
+)
+def test_a_tracker_link_that_is_not_http_is_never_stored_so_no_page_links_it(world, url):
+    """Links come from trackers and from uploaded exports; pages put them in href."""
+    import datetime
+
+    from partnerscope.evidence.connectors.store import store_work_items
+    from partnerscope.evidence.models import Connection, WorkItem
+    from tests.metrics.conftest import work_item
+
+    connection = Connection.objects.get(engagement=world.engagement_a)
+    when = datetime.datetime(2024, 3, 1, tzinfo=datetime.UTC)
+    store_work_items(connection, [{**work_item("X-1", "Bug", when), "url": url},
+                                  {**work_item("X-2", "Bug", when), "url": "https://tracker.example.test/X-2"}])  # fmt: skip
+    assert dict(WorkItem.objects.filter(key__in=["X-1", "X-2"]).values_list("key", "url")) == {
+        "X-1": "", "X-2": "https://tracker.example.test/X-2",
+    }  # fmt: skip
+    page = client_for(world, "viewer").get(reverse("work_item_list", args=[world.org.slug])).content.decode()
+    assert "javascript:" not in page.lower() and "data:text" not in page

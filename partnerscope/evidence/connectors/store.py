@@ -42,13 +42,17 @@ def _limits(model) -> dict[str, int]:
 
 def _fit(model, values: dict) -> dict:
     """Values cut to their column's length: a source's over-long text must not stop a sync for
-    good on PostgreSQL, which enforces lengths (an over-long link is dropped, not cut)."""
+    good on PostgreSQL, which enforces lengths (an over-long link is dropped, not cut). A link
+    that is not http(s) is dropped too."""
     limits = _limits(model)
     fitted = {}
     for name, value in values.items():
         limit = limits.get(name)
         if limit and isinstance(value, str) and len(value) > limit:
             value = "" if name == "url" else value[:limit]
+        if name == "url" and isinstance(value, str) and not value.lower().startswith(("https://", "http://")):
+            # Pages link to it: a "javascript:" link from an uploaded export would run in them.
+            value = ""
         fitted[name] = value
     return fitted
 
