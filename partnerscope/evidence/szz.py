@@ -36,7 +36,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 
 from partnerscope.evidence import gitsafe
 from partnerscope.evidence.commitdiff import line_changes
@@ -51,12 +50,11 @@ from partnerscope.evidence.models import (
     WorkItem,
 )
 from partnerscope.evidence.patterns import matcher
+from partnerscope.evidence.survival import HEX
 
 CONVENTIONAL_FIX = re.compile(r"^(?:fix|bugfix|hotfix)(?:\([^)]{0,80}\))?!?:\s", re.IGNORECASE)
 ISSUE_KEY = re.compile(r"\b([A-Z][A-Z0-9_]{0,30}-[1-9][0-9]{0,9})\b")
-HEX = re.compile(r"^[0-9a-f]{40,64}$")
 SHORT_SHA = re.compile(r"^[0-9a-f]{7,39}$")
-BUG_TYPES = ("bug", "defect")
 MAX_FIX_FILES = 50
 MAX_FIX_LINES = 1000
 BATCH = 50  # fixes stored per transaction
@@ -72,12 +70,11 @@ class Candidate:
 
 
 def _bugs(repository: Repository):
-    condition = Q()
-    for name in BUG_TYPES:
-        condition |= Q(item_type__iexact=name)
     return WorkItem.objects.filter(
-        organization_id=repository.organization_id, connection__engagement_id=repository.engagement_id
-    ).filter(condition)
+        WorkItem.bug_q(),
+        organization_id=repository.organization_id,
+        connection__engagement_id=repository.engagement_id,
+    )
 
 
 def candidates(repository: Repository) -> dict[int, Candidate]:

@@ -574,14 +574,8 @@ def reported_items(organization_id: int, scope: Scope = EVERYTHING) -> QuerySet:
     )
 
 
-BUG_TYPES = ("bug", "defect")
-
-
 def _bug(organization_id: int, scope: Scope = EVERYTHING) -> Q:
-    condition = Q()
-    for name in BUG_TYPES:
-        condition |= Q(item_type__iexact=name)
-    return condition
+    return WorkItem.bug_q()
 
 
 def _escaped_bug(organization_id: int, scope: Scope = EVERYTHING) -> Q:

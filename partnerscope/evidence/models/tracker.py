@@ -261,6 +261,17 @@ class Review(Attributed):
 class WorkItem(Attributed):
     """An issue or work item; attributed to its assignee (else its reporter) at its last change."""
 
+    # Types that make an item a bug, any case: defect density and escape rate count them, and
+    # bug-fix tracing (szz.py) looks for the commits that fix them.
+    BUG_TYPES = ("bug", "defect")
+
+    @staticmethod
+    def bug_q() -> models.Q:
+        condition = models.Q()
+        for name in WorkItem.BUG_TYPES:
+            condition |= models.Q(item_type__iexact=name)
+        return condition
+
     class Category(models.TextChoices):
         TODO = "todo", "To do"
         IN_PROGRESS = "in_progress", "In progress"
